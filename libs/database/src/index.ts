@@ -1,0 +1,11 @@
+export * from './roles';
+export * from './rls';
+export * from './provision';
+export * from './embedded';
+export * from './migrate';
+export * from './orm-options';
+export * from './tenant-db.service';
+export * from './pre-tenant-lookup.service';
+export * from './database.module';
+export { MIGRATIONS } from './migrations';
+export * from './runtime';

@@ -1,0 +1,43 @@
+import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { ProblemError } from '@tessera/http';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/**
+ * The only way application code reaches tenant-owned rows: one transaction with the
+ * tenant set through `set_config(..., true)` (transaction-local), so a pooled connection
+ * never carries a tenant into the next request, and a forgotten WHERE clause still
+ * cannot reach another tenant's rows (PostgreSQL's RLS filters them).
+ */
+@Injectable()
+export class TenantDb {
+  constructor(private readonly orm: MikroORM) {}
+
+  async withTenant<T>(tenantId: string, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    if (!isUuid(tenantId)) throw ProblemError.notFound();
+    const em = this.orm.em.fork({ clear: true });
+    return em.transactional(async (tx) => {
+      await tx.execute(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
+      return fn(tx);
+    });
+  }
+
+  /**
+   * A transaction with no tenant: tenant-owned rows are invisible. For platform-level
+   * work (platform audit chain, pre-tenant lookups through their SECURITY DEFINER functions).
+   */
+  async withoutTenant<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    const em = this.orm.em.fork({ clear: true });
+    return em.transactional(async (tx) => fn(tx));
+  }
+
+  /** A cheap liveness query for readiness checks. */
+  async ping(): Promise<void> {
+    await this.orm.em.fork().execute('select 1');
+  }
+}

@@ -1,0 +1,26 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What every audit row, log line and rate-limit key needs to know about the current request. */
+export interface RequestContext {
+  requestId: string;
+  /** Resolved once from TRUSTED_PROXIES by Fastify (`request.ip`); never re-parsed elsewhere. */
+  ip: string;
+  userAgent?: string;
+  method: string;
+  /** Route pattern (`/v1/users/:id`), not the raw URL: bounded and free of ids/tokens. */
+  route?: string;
+  /** Filled in by the authentication guard once it knows the caller. */
+  principal?: unknown;
+  tenantId?: string;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+export const RequestContextStore = {
+  run<T>(ctx: RequestContext, fn: () => T): T {
+    return storage.run(ctx, fn);
+  },
+  current(): RequestContext | undefined {
+    return storage.getStore();
+  },
+};

@@ -1,0 +1,27 @@
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { Module } from '@nestjs/common';
+import { ThrottlerModule, ThrottlerStorageService } from '@nestjs/throttler';
+import { TesseraConfig, TESSERA_CONFIG } from '@tessera/config';
+import { REDIS_CLIENT } from '@tessera/store';
+import type Redis from 'ioredis';
+import { FailClosedThrottlerStorage } from './fail-closed.storage';
+import { RateLimitGuard } from './rate-limit.guard';
+
+/**
+ * Redis-backed limits shared by every instance (@nest-lab/throttler-storage-redis: an
+ * atomic Lua script per hit); in-process counters in the embedded default.
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [TESSERA_CONFIG, REDIS_CLIENT],
+      useFactory: (config: TesseraConfig, redis: Redis | null) => ({
+        throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimit.defaultPerMinute }],
+        storage: new FailClosedThrottlerStorage(redis ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageService()),
+      }),
+    }),
+  ],
+  providers: [RateLimitGuard],
+  exports: [RateLimitGuard, ThrottlerModule],
+})
+export class RateLimitModule {}

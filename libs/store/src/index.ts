@@ -1,0 +1,4 @@
+export * from './store';
+export * from './memory.store';
+export * from './redis.store';
+export * from './store.module';

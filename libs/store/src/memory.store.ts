@@ -1,0 +1,68 @@
+import { KeyValueStore } from './store';
+
+interface Entry {
+  value: string;
+  expiresAt: number;
+}
+
+/** Single-process store for the embedded default. Not shared between instances. */
+export class MemoryStore implements KeyValueStore {
+  readonly kind = 'memory' as const;
+  private readonly map = new Map<string, Entry>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(sweepEveryMs = 30_000) {
+    this.sweeper = setInterval(() => this.sweep(), sweepEveryMs);
+    this.sweeper.unref();
+  }
+
+  private live(key: string): Entry | undefined {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    if (e.expiresAt <= Date.now()) {
+      this.map.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  private sweep() {
+    const now = Date.now();
+    for (const [k, e] of this.map) if (e.expiresAt <= now) this.map.delete(k);
+  }
+
+  async get(key: string) {
+    return this.live(key)?.value ?? null;
+  }
+  async set(key: string, value: string, ttlMs: number) {
+    this.map.set(key, { value, expiresAt: Date.now() + Math.max(1, ttlMs) });
+  }
+  async setIfAbsent(key: string, value: string, ttlMs: number) {
+    if (this.live(key)) return false;
+    await this.set(key, value, ttlMs);
+    return true;
+  }
+  async del(...keys: string[]) {
+    let n = 0;
+    for (const k of keys) if (this.live(k) && this.map.delete(k)) n++;
+    return n;
+  }
+  async incrWindow(key: string, windowMs: number) {
+    const e = this.live(key);
+    if (!e) {
+      this.map.set(key, { value: '1', expiresAt: Date.now() + windowMs });
+      return { count: 1, ttlMs: windowMs };
+    }
+    e.value = String(Number(e.value) + 1);
+    return { count: Number(e.value), ttlMs: e.expiresAt - Date.now() };
+  }
+  async ttl(key: string) {
+    const e = this.live(key);
+    return e ? e.expiresAt - Date.now() : -1;
+  }
+  async ping() {}
+  async close() {
+    clearInterval(this.sweeper);
+    this.map.clear();
+  }
+}

@@ -1,0 +1,86 @@
+import Redis from 'ioredis';
+import { KeyValueStore, StoreUnavailableError } from './store';
+
+/**
+ * Short timeouts and no offline queue: when Redis is away a command fails at once
+ * (and callers answer 503) instead of queueing and resolving later.
+ */
+export function createRedisClient(url: string, keyPrefix = 'tsr:'): Redis {
+  const client = new Redis(url, {
+    keyPrefix,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 1000,
+    lazyConnect: false,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+  // Errors surface on commands; the connection-level event only needs to not crash us.
+  client.on('error', () => undefined);
+  return client;
+}
+
+const INCR_WINDOW = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local t = redis.call('PTTL', KEYS[1])
+if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); t = tonumber(ARGV[1]) end
+return {n, t}`;
+
+export class RedisStore implements KeyValueStore {
+  readonly kind = 'redis' as const;
+
+  /** Keys are namespaced by the client's `keyPrefix` (REDIS_PREFIX). */
+  constructor(readonly client: Redis) {}
+
+  /** Wait for the first connection (start-up only); later failures are per command. */
+  async connected(timeoutMs = 3000): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new StoreUnavailableError(new Error('Redis did not answer'))), timeoutMs);
+      this.client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new StoreUnavailableError(err);
+    }
+  }
+
+  get(key: string) {
+    return this.run(() => this.client.get(key));
+  }
+  async set(key: string, value: string, ttlMs: number) {
+    await this.run(() => this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+  }
+  async setIfAbsent(key: string, value: string, ttlMs: number) {
+    const r = await this.run(() => this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'));
+    return r === 'OK';
+  }
+  async del(...keys: string[]) {
+    if (!keys.length) return 0;
+    return this.run(() => this.client.del(...keys));
+  }
+  async incrWindow(key: string, windowMs: number) {
+    const [count, ttlMs] = (await this.run(() =>
+      this.client.eval(INCR_WINDOW, 1, key, String(Math.ceil(windowMs))),
+    )) as [number, number];
+    return { count, ttlMs };
+  }
+  async ttl(key: string) {
+    const t = await this.run(() => this.client.pttl(key));
+    return t < 0 ? -1 : t;
+  }
+  async ping() {
+    await this.run(() => this.client.ping());
+  }
+  async close() {
+    this.client.disconnect();
+  }
+}

@@ -1,0 +1,35 @@
+import { ProblemError } from '@tessera/http';
+
+/**
+ * The small key-value contract Tessera needs from Redis: the token cache, rate-limit
+ * counters, one-shot markers. Two implementations honour it (Redis, in-memory) and one
+ * contract suite (store.contract.ts) runs against both.
+ */
+export interface KeyValueStore {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | null>;
+  /** Set with a time to live in milliseconds (always > 0: nothing lives forever here). */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Set only if absent; true when this call created it (atomic). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Deletes keys; returns how many existed. */
+  del(...keys: string[]): Promise<number>;
+  /** Atomically increments a counter, starting its window on first hit; returns count and ms left. */
+  incrWindow(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }>;
+  /** Remaining time to live in ms, or -1 when the key does not exist. */
+  ttl(key: string): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const KV_STORE = Symbol('KV_STORE');
+
+/** The cache or limiter backend is unreachable: refuse (503), never fail open. */
+export class StoreUnavailableError extends ProblemError {
+  constructor(cause?: unknown) {
+    super(503, 'service-unavailable', 'Service unavailable', 'A backing service is unavailable; retry shortly.', {}, {
+      'Retry-After': '5',
+    });
+    this.cause = cause;
+  }
+}
