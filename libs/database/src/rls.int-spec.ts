@@ -59,9 +59,9 @@ describe('row-level security (as the application role)', () => {
 
   it('never lets tenant A update or delete tenant B rows', async () => {
     const updated = await db.withTenant(tenantA, (em) => em.execute(`update rls_probe set note = 'pwned'`, [], 'run'));
-    expect((updated as { affectedRows: number }).affectedRows).toBe(2); // only A's two rows
+    expect((updated as unknown as { affectedRows: number }).affectedRows).toBe(2); // only A's two rows
     const deleted = await db.withTenant(tenantA, (em) => em.execute(`delete from rls_probe where tenant_id = ?`, [tenantB], 'run'));
-    expect((deleted as { affectedRows: number }).affectedRows).toBe(0);
+    expect((deleted as unknown as { affectedRows: number }).affectedRows).toBe(0);
     const b = await db.withTenant(tenantB, (em) => em.execute<{ note: string }[]>('select note from rls_probe'));
     expect(b.map((r) => r.note)).toEqual(['b1']);
     await db.withTenant(tenantA, (em) => em.execute(`update rls_probe set note = 'a' || id`, [], 'run'));

@@ -1,6 +1,6 @@
 /** Keys whose values never reach a log line or an audit row, matched case-insensitively. */
 const SENSITIVE_KEY =
-  /(pass(word|wd|phrase)?|secret|token|authorization|cookie|^code$|_code$|code_verifier|otp|assertion|private|credential|api[-_]?key|^key$|signature|recovery)/i;
+  /(pass(word|wd|phrase)?|secret|token|authorization|cookie|code$|code_verifier|otp|assertion|private|credential|api[-_]?key|^key$|signature|recovery)/i;
 
 export const REDACTED = '[REDACTED]';
 

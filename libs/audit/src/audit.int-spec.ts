@@ -1,0 +1,186 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigModule, loadConfig } from '@tessera/config';
+import { DatabaseModule, TenantDb } from '@tessera/database';
+import { RequestContextStore } from '@tessera/http';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { verifyAuditChain } from './audit-chain';
+import { AuditModule } from './audit.module';
+import { AuditService } from './audit.service';
+
+const exec = promisify(execFile);
+
+async function q<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('audit trail (write side)', () => {
+  let ctx: INestApplicationContext;
+  let audit: AuditService;
+  let db: TenantDb;
+  const superUrl = () => process.env.TEST_SUPERUSER_DB_URL!;
+  const appUrl = () => process.env.TEST_APP_DATABASE_URL!;
+  const ownerUrl = () => process.env.TEST_OWNER_DATABASE_URL!;
+  let tenantId: string;
+  let slug: string;
+
+  beforeAll(async () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: appUrl(), DATABASE_OWNER_URL: ownerUrl(), MIGRATE_ON_START: 'false' });
+    ctx = await NestFactory.createApplicationContext(
+      { module: class TestAuditModule {}, imports: [ConfigModule.forRoot(config), DatabaseModule, AuditModule] },
+      { logger: false },
+    );
+    audit = ctx.get(AuditService);
+    db = ctx.get(TenantDb);
+    tenantId = randomUUID();
+    slug = `audit-${tenantId.slice(0, 8)}`;
+    await db.withTenant(tenantId, (em) => em.execute(`insert into tenants (id, slug, name) values (?, ?, 'Audit Co')`, [tenantId, slug]));
+  });
+
+  afterAll(async () => {
+    await ctx.close();
+  });
+
+  it('writes one row with the full shape, request facts from the context, and secrets redacted', async () => {
+    await RequestContextStore.run(
+      { requestId: 'req-12345678', ip: '203.0.113.7', userAgent: 'jest', method: 'POST', route: '/v1/things' },
+      () =>
+        audit.record({
+          action: 'thing.create',
+          outcome: 'success',
+          tenantId,
+          actor: { type: 'user', id: 'u1' },
+          credential: { type: 'access_token', id: 'jti-1' },
+          target: { type: 'thing', id: 't1' },
+          riskTier: 2,
+          params: { name: 'ok', password: 'hunter2hunter2', nested: { client_secret: 's3cr3t', code: 'C0DE-9f8e7d' } },
+        }),
+    );
+    const [row] = await q(superUrl(), `select * from audit_events where tenant_id = $1 and action = 'thing.create'`, [tenantId]);
+    expect(row).toMatchObject({
+      tenant_id: tenantId,
+      seq: '1',
+      actor_type: 'user',
+      actor_id: 'u1',
+      credential_type: 'access_token',
+      credential_id: 'jti-1',
+      target_type: 'thing',
+      target_id: 't1',
+      route: '/v1/things',
+      method: 'POST',
+      ip: '203.0.113.7',
+      user_agent: 'jest',
+      request_id: 'req-12345678',
+      risk_tier: 2,
+      decision: 'allow',
+      outcome: 'success',
+      prev_hash: null,
+      params: { name: 'ok', password: '[REDACTED]', nested: { client_secret: '[REDACTED]', code: '[REDACTED]' } },
+    });
+    expect(row.occurred_at).toBeInstanceOf(Date);
+    expect(JSON.stringify(row)).not.toMatch(/hunter2|s3cr3t|C0DE-9f8e7d/);
+  });
+
+  it('chains each row to the previous one of its tenant', async () => {
+    await audit.record({ action: 'thing.update', outcome: 'success', tenantId });
+    await audit.record({ action: 'thing.delete', outcome: 'failure', decision: 'deny', tenantId, reason: 'not allowed' });
+    const rows = await q<{ seq: string; prev_hash: string | null; hash: string }>(
+      superUrl(),
+      `select seq, prev_hash, hash from audit_events where tenant_id = $1 order by seq`,
+      [tenantId],
+    );
+    expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3]);
+    expect(rows[1].prev_hash).toBe(rows[0].hash);
+    expect(rows[2].prev_hash).toBe(rows[1].hash);
+    expect(await verifyAuditChain(ownerUrl(), tenantId)).toEqual({ tenantId, checked: 3, ok: true });
+  });
+
+  it('is written in the same transaction as the change: a rollback leaves no row', async () => {
+    await expect(
+      db.withTenant(tenantId, async (em) => {
+        await audit.record({ action: 'thing.rolled-back', outcome: 'success', tenantId }, em);
+        throw new Error('change failed');
+      }),
+    ).rejects.toThrow('change failed');
+    const rows = await q(superUrl(), `select 1 from audit_events where action = 'thing.rolled-back'`);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('is append-only for the application role', async () => {
+    await expect(q(appUrl(), `update audit_events set action = 'x'`)).rejects.toThrow(/permission denied/);
+    await expect(q(appUrl(), `delete from audit_events`)).rejects.toThrow(/permission denied/);
+    await expect(q(appUrl(), `truncate audit_events`)).rejects.toThrow(/permission denied/);
+    // Direct inserts would bypass the chain: only audit_append may add rows.
+    await expect(
+      q(appUrl(), `insert into audit_events (seq, occurred_at, actor_type, action, decision, outcome, hash) values (99, now(), 'x', 'x', 'allow', 'success', 'x')`),
+    ).rejects.toThrow(/permission denied/);
+  });
+
+  it('refuses an append for another tenant while a tenant is set', async () => {
+    const other = randomUUID();
+    await expect(
+      db.withTenant(tenantId, (em) => em.execute(`select audit_append(cast(? as jsonb))`, [JSON.stringify({ tenant_id: other, action: 'x' })])),
+    ).rejects.toThrow(/another tenant/);
+  });
+
+  it('keeps a separate platform chain for events with no tenant', async () => {
+    await audit.record({ action: 'access.denied', outcome: 'failure', decision: 'deny', reason: 'missing_credentials' });
+    const result = await verifyAuditChain(ownerUrl(), null);
+    expect(result.ok).toBe(true);
+    expect(result.checked).toBeGreaterThanOrEqual(1);
+  });
+
+  describe('tampering is detected', () => {
+    let victim: string;
+    beforeAll(async () => {
+      victim = randomUUID();
+      await db.withTenant(victim, (em) => em.execute(`insert into tenants (id, slug, name) values (?, ?, 'Victim')`, [victim, `victim-${victim.slice(0, 8)}`]));
+      for (const action of ['a.one', 'a.two', 'a.three', 'a.four']) await audit.record({ action, outcome: 'success', tenantId: victim });
+    });
+
+    it('reports the first edited row', async () => {
+      // A database administrator edits history directly.
+      await q(superUrl(), `update audit_events set outcome = 'failure' where tenant_id = $1 and seq = 2`, [victim]);
+      const r = await verifyAuditChain(ownerUrl(), victim);
+      expect(r.ok).toBe(false);
+      expect(r.firstBroken).toMatchObject({ seq: 2, problem: 'row content does not match its hash' });
+      expect(r.checked).toBe(1);
+      await q(superUrl(), `update audit_events set outcome = 'success' where tenant_id = $1 and seq = 2`, [victim]);
+      expect((await verifyAuditChain(ownerUrl(), victim)).ok).toBe(true);
+    });
+
+    it('reports a deleted row', async () => {
+      await q(superUrl(), `delete from audit_events where tenant_id = $1 and seq = 3`, [victim]);
+      const r = await verifyAuditChain(ownerUrl(), victim);
+      expect(r).toMatchObject({ ok: false, firstBroken: { seq: 3, problem: 'row 3 is missing' } });
+    });
+
+    it('the CLI `audit verify` reports it with a non-zero exit code', async () => {
+      const env = {
+        ...process.env,
+        NODE_ENV: 'test',
+        DATABASE_URL: appUrl(),
+        DATABASE_OWNER_URL: ownerUrl(),
+        MIGRATE_ON_START: 'false',
+      };
+      const cli = ['-r', '@swc-node/register', 'apps/cli/src/main.ts', 'audit', 'verify', '--tenant'];
+      const broken = await exec('node', [...cli, `victim-${victim.slice(0, 8)}`], { env }).then(
+        () => ({ code: 0, stdout: '' }),
+        (e: { code: number; stdout: string }) => e,
+      );
+      expect(broken.code).toBe(1);
+      expect(broken.stdout).toMatch(/BROKEN .* at seq 3/);
+      const ok = await exec('node', [...cli, slug], { env });
+      expect(ok.stdout).toMatch(/audit chain OK: 3 events verified/);
+    }, 60_000);
+  });
+});

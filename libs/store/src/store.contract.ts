@@ -1,0 +1,61 @@
+import { KeyValueStore } from './store';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One behaviour, two backends: every KeyValueStore must pass this suite. */
+export function storeContract(name: string, make: () => Promise<KeyValueStore>): void {
+  describe(`KeyValueStore contract: ${name}`, () => {
+    let store: KeyValueStore;
+    const k = (s: string) => `contract:${Math.random().toString(36).slice(2)}:${s}`;
+
+    beforeAll(async () => {
+      store = await make();
+    });
+    afterAll(async () => {
+      await store.close();
+    });
+
+    it('gets what was set, and null for a missing key', async () => {
+      const key = k('a');
+      expect(await store.get(key)).toBeNull();
+      await store.set(key, 'v1', 10_000);
+      expect(await store.get(key)).toBe('v1');
+    });
+
+    it('expires keys after their time to live', async () => {
+      const key = k('ttl');
+      await store.set(key, 'v', 80);
+      expect(await store.ttl(key)).toBeGreaterThan(0);
+      await sleep(150);
+      expect(await store.get(key)).toBeNull();
+      expect(await store.ttl(key)).toBe(-1);
+    });
+
+    it('setIfAbsent creates once and reports who won', async () => {
+      const key = k('nx');
+      const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.setIfAbsent(key, String(i), 10_000)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('del removes keys and counts the ones that existed', async () => {
+      const [a, b] = [k('d1'), k('d2')];
+      await store.set(a, '1', 10_000);
+      expect(await store.del(a, b)).toBe(1);
+      expect(await store.get(a)).toBeNull();
+      expect(await store.del()).toBe(0);
+    });
+
+    it('incrWindow counts atomically within one window and restarts after it', async () => {
+      const key = k('ctr');
+      const counts = await Promise.all(Array.from({ length: 20 }, () => store.incrWindow(key, 200)));
+      expect(counts.map((c) => c.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      for (const c of counts) expect(c.ttlMs).toBeLessThanOrEqual(200);
+      await sleep(260);
+      expect((await store.incrWindow(key, 200)).count).toBe(1);
+    });
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
