@@ -1,11 +1,17 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
+import { AccountsModule } from '@tessera/accounts';
 import { AuditModule } from '@tessera/audit';
 import { AuthModule } from '@tessera/auth';
 import { ConfigModule, TesseraConfig } from '@tessera/config';
+import { CryptoModule } from '@tessera/crypto';
 import { DatabaseModule } from '@tessera/database';
 import { HealthModule } from '@tessera/health';
 import { HttpModule } from '@tessera/http';
+import { MailModule } from '@tessera/mail';
+import { PasswordModule } from '@tessera/password';
 import { StoreModule } from '@tessera/store';
+import { TenantsModule } from '@tessera/tenants';
+import { UsersModule } from '@tessera/users';
 
 /** The API only composes capability modules; each lives in libs/<name>. */
 @Module({})
@@ -20,7 +26,13 @@ export class AppModule {
         DatabaseModule,
         AuditModule,
         AuthModule,
+        CryptoModule,
+        MailModule,
+        PasswordModule,
         HealthModule,
+        TenantsModule,
+        UsersModule,
+        AccountsModule,
         ...extra,
       ],
     };

@@ -1,12 +1,15 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { RateLimitGuard, RateLimitModule } from '@tessera/rate-limit';
+import { AccountEvents } from './account-events';
 import { AuthenticationGuard } from './authentication.guard';
 import { AuthenticatorRegistry } from './authenticator.registry';
+import { RoleGuard } from './role.guard';
+import { TenantAccess } from './tenant-access.service';
 
 /**
  * The global guard chain, registered here and only here so its order is readable:
- * throttle → authenticate (→ tenant context → permissions, added by later modules).
+ * throttle → authenticate → role (→ tenant context → permissions, by the RBAC issue).
  */
 @Global()
 @Module({
@@ -15,7 +18,10 @@ import { AuthenticatorRegistry } from './authenticator.registry';
     AuthenticatorRegistry,
     { provide: APP_GUARD, useExisting: RateLimitGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
+    { provide: APP_GUARD, useClass: RoleGuard },
+    TenantAccess,
+    AccountEvents,
   ],
-  exports: [AuthenticatorRegistry],
+  exports: [AuthenticatorRegistry, TenantAccess, AccountEvents],
 })
 export class AuthModule {}

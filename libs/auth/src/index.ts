@@ -4,3 +4,8 @@ export * from './authenticator.registry';
 export * from './authentication.guard';
 export * from './route-inventory';
 export * from './auth.module';
+export * from './roles';
+export * from './access.decorators';
+export * from './role.guard';
+export * from './tenant-access.service';
+export * from './account-events';

@@ -2,10 +2,14 @@
  * Who is calling, as established by exactly one authenticator. A discriminated union:
  * later modules add their kinds (api_key, s2s, oauth_client); code switches on `kind`.
  */
+import { GeneralRole } from './roles';
+
 export interface UserPrincipal {
   kind: 'user';
   userId: string;
   tenantId: string;
+  /** The user's general role as stored now (not as minted into a token). */
+  role: GeneralRole;
   sessionId: string;
   amr: string[];
   acr: string;

@@ -1,6 +1,7 @@
 import { INestApplication, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { REQUIRED_ROLE } from './access.decorators';
 import { IS_PUBLIC } from './public.decorator';
 
 export interface RouteEntry {
@@ -43,7 +44,8 @@ export function listRoutes(app: INestApplication, describe?: (handler: object, c
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
       if (path === undefined || method === undefined) continue;
       const isPublic = reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [handler as never, cls as never]);
-      const declared = describe?.(handler, cls);
+      const role = reflector.getAllAndOverride<string | undefined>(REQUIRED_ROLE, [handler as never, cls as never]);
+      const declared = describe?.(handler, cls) ?? (role ? (role === 'member' ? 'authenticated' : `role>=${role}`) : undefined);
       for (const b of [base].flat()) {
         for (const p of [path].flat()) {
           routes.push({

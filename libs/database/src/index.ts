@@ -8,4 +8,5 @@ export * from './tenant-db.service';
 export * from './pre-tenant-lookup.service';
 export * from './database.module';
 export { MIGRATIONS } from './migrations';
+export { PLATFORM_TENANT_ID } from './migrations/20261123000002-accounts';
 export * from './runtime';

@@ -16,6 +16,26 @@ export interface TenantRef {
 export class PreTenantLookup {
   constructor(private readonly orm: MikroORM) {}
 
+  /** `emailNormalized` must come from normalizeEmail() (lower-cased NFKC). */
+  async userByEmail(emailNormalized: string): Promise<{ id: string; tenantId: string; status: string } | null> {
+    const rows = await this.orm.em
+      .fork()
+      .execute<{ id: string; tenant_id: string; status: string }[]>('select id, tenant_id, status from lookup_user_by_email(?)', [emailNormalized]);
+    return rows[0] ? { id: rows[0].id, tenantId: rows[0].tenant_id, status: rows[0].status } : null;
+  }
+
+  /** A one-time link token by its digest (the link carries no tenant). */
+  async accountToken(digest: string): Promise<{ id: string; tenantId: string; userId: string; purpose: string } | null> {
+    const rows = await this.orm.em
+      .fork()
+      .execute<{ id: string; tenant_id: string; user_id: string; purpose: string }[]>(
+        'select id, tenant_id, user_id, purpose from lookup_account_token(?)',
+        [digest],
+      );
+    const r = rows[0];
+    return r ? { id: r.id, tenantId: r.tenant_id, userId: r.user_id, purpose: r.purpose } : null;
+  }
+
   async tenantBySlug(slug: string): Promise<TenantRef | null> {
     const rows = await this.orm.em
       .fork()

@@ -1,7 +1,11 @@
 import { Migration20261123000001Foundation } from './20261123000001-foundation';
+import { Migration20261123000002Accounts } from './20261123000002-accounts';
 
 /**
  * Every migration, in order. Listed explicitly (no folder scanning) so the compiled app,
  * the CLI and the tests all run exactly the same list.
  */
-export const MIGRATIONS = [{ name: '20261123000001-foundation', class: Migration20261123000001Foundation }];
+export const MIGRATIONS = [
+  { name: '20261123000001-foundation', class: Migration20261123000001Foundation },
+  { name: '20261123000002-accounts', class: Migration20261123000002Accounts },
+];

@@ -1,0 +1,3 @@
+export * from './crypto';
+export * from './secret-digest.service';
+export * from './crypto.module';

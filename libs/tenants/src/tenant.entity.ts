@@ -1,0 +1,43 @@
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+
+export type TenantStatus = 'pending' | 'active' | 'suspended';
+
+/** Settings a tenant carries; validated by TenantSettingsDto on write. */
+export interface TenantSettings {
+  mfa?: { requiredForAll?: boolean };
+  /** Only stricter than the platform minimum (see @tessera/password mergePolicy). */
+  passwordPolicy?: { minLength?: number; minScore?: 3 | 4 };
+  /** When set, users of this tenant must have an email in one of these domains. */
+  allowedEmailDomains?: string[];
+}
+
+@Entity({ tableName: 'tenants' })
+export class Tenant {
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id!: string;
+
+  @Property({ type: 'uuid', nullable: true, fieldName: 'parent_id' })
+  parentId: string | null = null;
+
+  /** Ancestors then self, maintained by a trigger; read-only here. */
+  @Property({ type: 'uuid[]', persist: false, nullable: true })
+  path?: string[];
+
+  @Property({ type: 'text' })
+  slug!: string;
+
+  @Property({ type: 'text' })
+  name!: string;
+
+  @Property({ type: 'text' })
+  status: TenantStatus = 'pending';
+
+  @Property({ type: 'jsonb' })
+  settings: TenantSettings = {};
+
+  @Property({ type: 'timestamptz', fieldName: 'created_at', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'timestamptz', fieldName: 'updated_at', defaultRaw: 'now()', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

@@ -1,0 +1,3 @@
+export * from './user.entity';
+export * from './email';
+export * from './users.module';
