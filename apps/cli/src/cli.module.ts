@@ -1,16 +1,58 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AccountTokensModule } from '@tessera/account-tokens';
+import { AccountsModule } from '@tessera/accounts';
+import { AuditModule } from '@tessera/audit';
+import { AuthModule } from '@tessera/auth';
 import { ConfigModule, TesseraConfig } from '@tessera/config';
+import { CryptoModule } from '@tessera/crypto';
+import { DatabaseModule } from '@tessera/database';
+import { MailModule } from '@tessera/mail';
+import { PasswordModule } from '@tessera/password';
+import { StoreModule } from '@tessera/store';
+import { TenantsModule } from '@tessera/tenants';
+import { UsersModule } from '@tessera/users';
 import { AuditCommand, AuditVerifyCommand } from './commands/audit.command';
+import { BootstrapCommand } from './commands/bootstrap.command';
 import { MigrateCommand } from './commands/migrate.command';
+import { TenantsCommand, TenantsCreateCommand, TenantsListCommand } from './commands/tenants.command';
+import { UsersCommand, UsersDisableCommand, UsersImportCommand, UsersInviteCommand } from './commands/users.command';
 
-/** Operator commands. The CLI composes the same capability modules as the API. */
+/**
+ * Operator commands. The CLI composes the same capability modules as the API and calls
+ * the same services, so both share one code path and one audit trail (actor `operator`).
+ */
 @Module({})
 export class CliModule {
   static forRoot(config: TesseraConfig): DynamicModule {
     return {
       module: CliModule,
-      imports: [ConfigModule.forRoot(config)],
-      providers: [MigrateCommand, AuditCommand, AuditVerifyCommand],
+      imports: [
+        ConfigModule.forRoot(config),
+        StoreModule,
+        DatabaseModule,
+        AuditModule,
+        AuthModule,
+        CryptoModule,
+        MailModule,
+        PasswordModule,
+        TenantsModule,
+        UsersModule,
+        AccountsModule,
+        AccountTokensModule,
+      ],
+      providers: [
+        MigrateCommand,
+        AuditCommand,
+        AuditVerifyCommand,
+        BootstrapCommand,
+        TenantsCommand,
+        TenantsCreateCommand,
+        TenantsListCommand,
+        UsersCommand,
+        UsersInviteCommand,
+        UsersDisableCommand,
+        UsersImportCommand,
+      ],
     };
   }
 }

@@ -171,6 +171,7 @@ describe('audit trail (write side)', () => {
         DATABASE_URL: appUrl(),
         DATABASE_OWNER_URL: ownerUrl(),
         MIGRATE_ON_START: 'false',
+        TESSERA_MASTER_KEY: Buffer.from('tessera-test-master-key-0123456789abcdef').toString('base64'),
       };
       const cli = ['-r', '@swc-node/register', 'apps/cli/src/main.ts', 'audit', 'verify', '--tenant'];
       const broken = await exec('node', [...cli, `victim-${victim.slice(0, 8)}`], { env }).then(

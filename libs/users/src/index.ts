@@ -1,3 +1,10 @@
 export * from './user.entity';
 export * from './email';
 export * from './users.module';
+export * from './users.errors';
+export * from './users-actor';
+export * from './users.service';
+export * from './invitation.service';
+export * from './credentials.service';
+export * from './user-import.service';
+export { UserDto, UserListDto, toUserDto } from './dto/user.dto';

@@ -1,0 +1,2 @@
+export * from './account-token.service';
+export * from './account-tokens.module';

@@ -1,0 +1,6 @@
+import { IsLinkToken } from './account-input.decorators';
+
+export class VerifyEmailDto {
+  @IsLinkToken()
+  token!: string;
+}

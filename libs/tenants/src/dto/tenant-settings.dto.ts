@@ -1,0 +1,107 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@tessera/password';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsFQDN,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+export const MAX_ALLOWED_EMAIL_DOMAINS = 50;
+
+/** Same normal form as emails (NFKC, trimmed, lower-case), so a domain compares equal to `emailDomain(email)`. */
+function normalizeDomains({ value }: { value: unknown }): unknown {
+  if (!Array.isArray(value)) return value;
+  const cleaned = value.map((d: unknown) =>
+    typeof d === 'string' ? d.normalize('NFKC').trim().toLowerCase() : d,
+  );
+  return [...new Set(cleaned)];
+}
+
+export class MfaSettingsDto {
+  @ApiPropertyOptional({
+    description:
+      'Every user of the tenant must enrol a second factor (enforced by the MFA module).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  requiredForAll?: boolean;
+}
+
+/** Only stricter than the platform minimum: lower values are refused, not silently ignored. */
+export class PasswordPolicySettingsDto {
+  @ApiPropertyOptional({
+    minimum: PASSWORD_MIN_LENGTH,
+    maximum: PASSWORD_MAX_LENGTH,
+    description: 'Minimum length in code points.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(PASSWORD_MIN_LENGTH)
+  @Max(PASSWORD_MAX_LENGTH)
+  minLength?: number;
+
+  @ApiPropertyOptional({
+    enum: [3, 4],
+    description: 'Minimum zxcvbn score (the platform requires 3).',
+  })
+  @IsOptional()
+  @IsIn([3, 4])
+  minScore?: 3 | 4;
+}
+
+/**
+ * Tenant settings. Unknown keys, at any depth, are refused by the global ValidationPipe
+ * (whitelist + forbidNonWhitelisted reach nested objects through @ValidateNested).
+ * On PATCH a key set to null removes that setting.
+ */
+export class TenantSettingsDto {
+  @ApiPropertyOptional({ type: MfaSettingsDto, nullable: true })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => MfaSettingsDto)
+  mfa?: MfaSettingsDto | null;
+
+  @ApiPropertyOptional({ type: PasswordPolicySettingsDto, nullable: true })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PasswordPolicySettingsDto)
+  passwordPolicy?: PasswordPolicySettingsDto | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    maxItems: MAX_ALLOWED_EMAIL_DOMAINS,
+    example: ['example.com'],
+    description:
+      'When non-empty, users of this tenant must have an email in one of these domains. Lower-cased; empty or null lifts the restriction.',
+  })
+  @IsOptional()
+  @Transform(normalizeDomains)
+  @IsArray()
+  @ArrayMaxSize(MAX_ALLOWED_EMAIL_DOMAINS)
+  @IsString({ each: true })
+  @MaxLength(253, { each: true })
+  @IsFQDN(
+    {
+      require_tld: true,
+      allow_underscores: false,
+      allow_trailing_dot: false,
+      allow_wildcard: false,
+    },
+    { each: true },
+  )
+  allowedEmailDomains?: string[] | null;
+}
