@@ -1,10 +1,9 @@
-import helmet from '@fastify/helmet';
 import { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { TesseraConfig } from '@tessera/config';
-import { createLogger, genRequestId, HttpMetrics, PinoNestLogger, registerHttpHooks } from '@tessera/http';
+import { computeSecurityHeaders, createLogger, genRequestId, HttpMetrics, PinoNestLogger, registerHttpHooks } from '@tessera/http';
 import { LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
@@ -39,26 +38,10 @@ export async function createApiApp(config: TesseraConfig, options: CreateAppOpti
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  registerHttpHooks(fastify, logger, app.get(HttpMetrics));
+  registerHttpHooks(fastify, logger, app.get(HttpMetrics), computeSecurityHeaders());
   // Errors raised by Fastify itself (body too large, malformed JSON) reach Nest's error
   // handler and so the ProblemDetailsFilter: they are problem+json too.
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-      },
-    },
-    strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true },
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
   app.enableCors({
     origin: config.http.corsOrigins.length ? config.http.corsOrigins : false,
     credentials: false,

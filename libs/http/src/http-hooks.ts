@@ -28,12 +28,21 @@ function routeOf(request: FastifyRequest): string {
  * Per-request plumbing on the Fastify instance: request id echo, the async request
  * context (IP resolved once by Fastify's trustProxy), one access-log line and metrics.
  */
-export function registerHttpHooks(fastify: FastifyInstance, logger: Logger, metrics: HttpMetrics): void {
+export function registerHttpHooks(
+  fastify: FastifyInstance,
+  logger: Logger,
+  metrics: HttpMetrics,
+  securityHeaders: Record<string, string> = {},
+): void {
+  // The access line is built here from known, non-secret fields (the URL is redacted by
+  // redactUrl), so it skips pino's path redaction, which cost ~9 µs per line in bench/.
+  const access = logger.child({}, { redact: { paths: [] } });
   fastify.decorateRequest('tessera', null as unknown as RequestContext);
   fastify.decorateRequest('startedAt', 0n);
 
   fastify.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
+    void reply.headers(securityHeaders);
     void reply.header('x-request-id', request.id);
     const ua = request.headers['user-agent'];
     request.tessera = {
@@ -56,8 +65,8 @@ export function registerHttpHooks(fastify: FastifyInstance, logger: Logger, metr
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const route = routeOf(request);
     metrics.observe(request.method, route, reply.statusCode, seconds);
-    if (logger.isLevelEnabled('info')) {
-      logger.info(
+    if (access.isLevelEnabled('info')) {
+      access.info(
         {
           reqId: request.id,
           method: request.method,

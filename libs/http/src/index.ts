@@ -7,3 +7,4 @@ export * from './metrics';
 export * from './http-hooks';
 export * from './validation';
 export * from './http.module';
+export * from './security-headers';

@@ -23,9 +23,19 @@ export class HttpMetrics {
     });
   }
 
+  // Label children cached per (method, route, status): prom-client otherwise hashes the
+  // label set on every observation. The key space is bounded by routes × statuses.
+  private readonly children = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+
   observe(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
-    this.requests.inc(labels);
-    this.duration.observe(labels, seconds);
+    const key = `${method} ${route} ${status}`;
+    let child = this.children.get(key);
+    if (!child) {
+      const labels = { method, route, status: String(status) };
+      child = { count: this.requests.labels(labels), time: this.duration.labels(labels) };
+      this.children.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(seconds);
   }
 }

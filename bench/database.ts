@@ -1,0 +1,110 @@
+import { dropDatabase, provisionDatabase, runMigrations } from '@tessera/database';
+import { randomBytes } from 'node:crypto';
+import { spawnTsChild } from './processes';
+import type { ServicesInfo } from './services-child';
+import type { BenchDatabase, BenchStore } from './types';
+
+export interface BenchServices {
+  database: BenchDatabase;
+  /** Temporary folder for this run (servers' stdout logs, data dir); removed at the end. */
+  workDir: string;
+  /** Drops the database, stops the embedded PostgreSQL, removes workDir. Safe to call twice. */
+  teardown(): Promise<void>;
+}
+
+const secret = () => randomBytes(24).toString('base64url');
+
+/**
+ * The tests' approach (test/support/global-setup.ts): with DATABASE_URL set it is an admin
+ * URL on which a fresh database and the two roles are provisioned; otherwise an embedded
+ * PostgreSQL is started in a temporary folder (by services-child.ts, so it never outlives
+ * the run). Migrations run as the owner; the app server connects as the application role,
+ * exactly like production.
+ *
+ * The roles tessera_owner / tessera_app are cluster-wide and provisioning sets their
+ * passwords. On a shared DATABASE_URL cluster the bench therefore uses the same development
+ * passwords as test/support/global-setup.ts (overridable with BENCH_OWNER_PASSWORD /
+ * BENCH_APP_PASSWORD), so a test run in parallel keeps working. Development clusters only.
+ */
+export async function startBenchServices(
+  log: (line: string) => void,
+  childEnv: NodeJS.ProcessEnv,
+  maxLifetimeMs: number,
+): Promise<BenchServices> {
+  const external = process.env.DATABASE_URL;
+  const services = spawnTsChild('services-child.ts', {
+    env: { ...childEnv, ...(external ? {} : { BENCH_EMBEDDED_PG: '1' }) },
+    timeoutMs: 120_000,
+    maxLifetimeMs,
+    // On its own it stops PostgreSQL and removes the folder when this process goes.
+    killOnExit: false,
+  });
+  const stopServices = () => services.stop();
+  let info: ServicesInfo;
+  try {
+    const m = await services.message;
+    if (m.type !== 'result') throw new Error(`services child sent ${m.type}`);
+    info = m.data as ServicesInfo;
+  } catch (err) {
+    await stopServices();
+    throw err;
+  }
+  const adminUrl = external ?? info.embeddedAdminUrl!;
+  if (!external) log(`embedded PostgreSQL started in ${info.workDir}`);
+
+  const name = `tessera_bench_${Date.now().toString(36)}_${process.pid}`;
+  let done = false;
+  const teardown = async () => {
+    if (done) return;
+    done = true;
+    try {
+      // An embedded cluster goes away whole; a database on DATABASE_URL is dropped.
+      if (external) await dropDatabase(external, name);
+    } finally {
+      await stopServices();
+    }
+  };
+  try {
+    const urls = await provisionDatabase({
+      adminUrl,
+      database: name,
+      ownerPassword:
+        process.env.BENCH_OWNER_PASSWORD ?? (external ? 'tessera-test-owner' : secret()),
+      appPassword: process.env.BENCH_APP_PASSWORD ?? (external ? 'tessera-test-app' : secret()),
+      recreate: true,
+    });
+    const applied = await runMigrations(urls.ownerUrl);
+    log(
+      `database ${name} provisioned (${external ? 'DATABASE_URL' : 'embedded'}), ` +
+        `${applied.length} migrations applied`,
+    );
+    const superUrl = new URL(adminUrl);
+    superUrl.pathname = `/${name}`;
+    return {
+      database: {
+        kind: external ? 'external' : 'embedded',
+        name,
+        appUrl: urls.appUrl,
+        ownerUrl: urls.ownerUrl,
+        superUrl: superUrl.toString(),
+      },
+      workDir: info.workDir,
+      teardown,
+    };
+  } catch (err) {
+    await teardown().catch(() => undefined);
+    throw err;
+  }
+}
+
+export function benchStore(): BenchStore {
+  const url = process.env.REDIS_URL;
+  const prefix = `tsr-bench:${randomBytes(6).toString('hex')}:`;
+  return url ? { kind: 'redis', url, prefix } : { kind: 'memory', prefix };
+}
+
+/** Scheme, host and path of a URL without credentials, for the report. */
+export function describeUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+}
