@@ -12,7 +12,7 @@ export class AuditVerifyCommand extends CommandRunner {
     super();
   }
 
-  @Option({ flags: '-t, --tenant <slug>', description: 'tenant slug or id; "platform" for events with no tenant', required: true })
+  @Option({ flags: '-t, --tenant <slug>', description: 'tenant slug or id; "none" for the chain of events with no tenant (e.g. unauthenticated denials)', required: true })
   parseTenant(value: string): string {
     return value;
   }
@@ -25,7 +25,7 @@ export class AuditVerifyCommand extends CommandRunner {
       return;
     }
     let tenantId: string | null = null;
-    if (options.tenant !== 'platform') {
+    if (options.tenant !== 'none') {
       const c = new Client({ connectionString: ownerUrl });
       await c.connect();
       try {
@@ -54,6 +54,6 @@ export class AuditVerifyCommand extends CommandRunner {
 @Command({ name: 'audit', description: 'Audit trail tools', subCommands: [AuditVerifyCommand] })
 export class AuditCommand extends CommandRunner {
   async run(): Promise<void> {
-    console.log('usage: audit verify --tenant <slug|platform>');
+    console.log('usage: audit verify --tenant <slug|none>');
   }
 }
