@@ -58,6 +58,8 @@ export function registerHttpHooks(
   // Body parsing runs outside the context above (stream callbacks); re-enter it so guards,
   // pipes and handlers all see the same request context.
   fastify.addHook('preValidation', (request, _reply, done) => {
+    // Without a body nothing was parsed: we are still inside the onRequest context.
+    if (request.body === undefined) return done();
     RequestContextStore.run(request.tessera, done);
   });
 
