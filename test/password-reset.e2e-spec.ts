@@ -153,6 +153,14 @@ describe('password reset (e2e)', () => {
         tenant_id: user.tenantId,
         target_id: user.id,
       }),
+      // The Sessions module's subscriber ended every session of the user.
+      expect.objectContaining({
+        action: 'session.revoke_all',
+        actor_type: 'system',
+        tenant_id: user.tenantId,
+        target_id: user.id,
+        reason: 'password_reset',
+      }),
     ]);
     // Neither the token nor either password appears anywhere in the tenant's trail.
     const trail = JSON.stringify(

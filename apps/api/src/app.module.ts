@@ -9,6 +9,8 @@ import { HealthModule } from '@tessera/health';
 import { HttpModule } from '@tessera/http';
 import { MailModule } from '@tessera/mail';
 import { PasswordModule } from '@tessera/password';
+import { SessionsModule } from '@tessera/sessions';
+import { SigningKeysModule } from '@tessera/signing-keys';
 import { StoreModule } from '@tessera/store';
 import { TenantsModule } from '@tessera/tenants';
 import { UsersModule } from '@tessera/users';
@@ -33,6 +35,8 @@ export class AppModule {
         TenantsModule,
         UsersModule,
         AccountsModule,
+        SigningKeysModule,
+        SessionsModule,
         ...extra,
       ],
     };

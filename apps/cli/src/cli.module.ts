@@ -8,11 +8,14 @@ import { CryptoModule } from '@tessera/crypto';
 import { DatabaseModule } from '@tessera/database';
 import { MailModule } from '@tessera/mail';
 import { PasswordModule } from '@tessera/password';
+import { SessionsModule } from '@tessera/sessions';
+import { SigningKeysModule } from '@tessera/signing-keys';
 import { StoreModule } from '@tessera/store';
 import { TenantsModule } from '@tessera/tenants';
 import { UsersModule } from '@tessera/users';
 import { AuditCommand, AuditVerifyCommand } from './commands/audit.command';
 import { BootstrapCommand } from './commands/bootstrap.command';
+import { KeysCommand, KeysListCommand, KeysRotateCommand } from './commands/keys.command';
 import { MigrateCommand } from './commands/migrate.command';
 import { TenantsCommand, TenantsCreateCommand, TenantsListCommand } from './commands/tenants.command';
 import { UsersCommand, UsersDisableCommand, UsersImportCommand, UsersInviteCommand } from './commands/users.command';
@@ -39,6 +42,10 @@ export class CliModule {
         UsersModule,
         AccountsModule,
         AccountTokensModule,
+        // No key creation or rotation schedule at CLI boot (`migrate` runs before the table exists).
+        SigningKeysModule.forCli(),
+        // Subscribes to AccountEvents: `users disable` ends the user's sessions from the CLI too.
+        SessionsModule,
       ],
       providers: [
         MigrateCommand,
@@ -52,6 +59,9 @@ export class CliModule {
         UsersInviteCommand,
         UsersDisableCommand,
         UsersImportCommand,
+        KeysCommand,
+        KeysListCommand,
+        KeysRotateCommand,
       ],
     };
   }

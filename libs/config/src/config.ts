@@ -39,6 +39,8 @@ export interface TesseraConfig {
     /** Per client IP on each authentication route (login, sign-up, reset, ...). */
     authPerMinute: number;
   };
+  /** Token signing key rotation (see @tessera/signing-keys). */
+  signingKeys: { rotationDays: number; propagationMinutes: number; checkIntervalMinutes: number };
   log: { level: string; pretty: boolean };
   dataDir: string;
 }
@@ -210,10 +212,19 @@ export function loadConfig(env: Env = process.env): TesseraConfig {
       defaultPerMinute: r.int('RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
       authPerMinute: r.int('RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 1_000_000),
     },
+    signingKeys: {
+      rotationDays: r.int('SIGNING_KEY_ROTATION_DAYS', 30, 1, 365),
+      // Not below 7 min: instances cache keys 60 s and relying parties the JWKS 300 s.
+      propagationMinutes: r.int('SIGNING_KEY_PROPAGATION_MINUTES', 10, 7, 24 * 60),
+      checkIntervalMinutes: r.int('SIGNING_KEY_CHECK_INTERVAL_MINUTES', 60, 1, 24 * 60),
+    },
     log: { level, pretty: r.bool('LOG_PRETTY', false) },
     dataDir: r.str('TESSERA_DATA_DIR') ?? '.data',
   };
 
+  if (config.signingKeys.rotationDays * 1440 <= config.signingKeys.propagationMinutes) {
+    r.problems.push('SIGNING_KEY_ROTATION_DAYS must be longer than SIGNING_KEY_PROPAGATION_MINUTES');
+  }
   if (r.problems.length) throw new ConfigError(r.problems);
   return config;
 }

@@ -36,6 +36,15 @@ export class PreTenantLookup {
     return r ? { id: r.id, tenantId: r.tenant_id, userId: r.user_id, purpose: r.purpose } : null;
   }
 
+  /** A refresh token by its digest: the refresh call carries no tenant. */
+  async refreshToken(digest: string): Promise<{ id: string; tenantId: string; sessionId: string } | null> {
+    const rows = await this.orm.em
+      .fork()
+      .execute<{ id: string; tenant_id: string; session_id: string }[]>('select id, tenant_id, session_id from lookup_refresh_token(?)', [digest]);
+    const r = rows[0];
+    return r ? { id: r.id, tenantId: r.tenant_id, sessionId: r.session_id } : null;
+  }
+
   async tenantBySlug(slug: string): Promise<TenantRef | null> {
     const rows = await this.orm.em
       .fork()

@@ -56,6 +56,17 @@ export class MemoryStore implements KeyValueStore {
     e.value = String(Number(e.value) + 1);
     return { count: Number(e.value), ttlMs: e.expiresAt - Date.now() };
   }
+  async addToSet(key: string, members: string[], ttlMs: number) {
+    const e = this.live(key);
+    const set = new Set<string>(e ? (JSON.parse(e.value) as string[]) : []);
+    for (const m of members) set.add(m);
+    this.map.set(key, { value: JSON.stringify([...set]), expiresAt: Date.now() + Math.max(1, ttlMs) });
+  }
+  async takeSet(key: string) {
+    const e = this.live(key);
+    this.map.delete(key);
+    return e ? (JSON.parse(e.value) as string[]) : [];
+  }
   async ttl(key: string) {
     const e = this.live(key);
     return e ? e.expiresAt - Date.now() : -1;

@@ -73,6 +73,22 @@ export class RedisStore implements KeyValueStore {
     )) as [number, number];
     return { count, ttlMs };
   }
+  async addToSet(key: string, members: string[], ttlMs: number) {
+    if (!members.length) return;
+    await this.run(() =>
+      this.client
+        .multi()
+        .sadd(key, ...members)
+        .pexpire(key, Math.max(1, Math.ceil(ttlMs)))
+        .exec(),
+    );
+  }
+  async takeSet(key: string) {
+    const res = await this.run(() => this.client.multi().smembers(key).del(key).exec());
+    const [err, members] = res?.[0] ?? [null, []];
+    if (err) throw new StoreUnavailableError(err);
+    return (members as string[]) ?? [];
+  }
   async ttl(key: string) {
     const t = await this.run(() => this.client.pttl(key));
     return t < 0 ? -1 : t;

@@ -54,6 +54,16 @@ export function storeContract(name: string, make: () => Promise<KeyValueStore>):
       expect((await store.incrWindow(key, 200)).count).toBe(1);
     });
 
+    it('addToSet accumulates members; takeSet returns them once and empties the set', async () => {
+      const key = k('set');
+      await store.addToSet(key, ['a', 'b'], 10_000);
+      await store.addToSet(key, ['b', 'c'], 10_000);
+      expect((await store.takeSet(key)).sort()).toEqual(['a', 'b', 'c']);
+      expect(await store.takeSet(key)).toEqual([]);
+      await store.addToSet(key, [], 10_000);
+      expect(await store.takeSet(key)).toEqual([]);
+    });
+
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

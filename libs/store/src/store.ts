@@ -16,6 +16,10 @@ export interface KeyValueStore {
   del(...keys: string[]): Promise<number>;
   /** Atomically increments a counter, starting its window on first hit; returns count and ms left. */
   incrWindow(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }>;
+  /** Adds members to a set, (re)setting the set's time to live. */
+  addToSet(key: string, members: string[], ttlMs: number): Promise<void>;
+  /** Returns every member of a set and deletes it, atomically. */
+  takeSet(key: string): Promise<string[]>;
   /** Remaining time to live in ms, or -1 when the key does not exist. */
   ttl(key: string): Promise<number>;
   ping(): Promise<void>;

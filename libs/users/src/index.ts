@@ -8,3 +8,4 @@ export * from './invitation.service';
 export * from './credentials.service';
 export * from './user-import.service';
 export { UserDto, UserListDto, toUserDto } from './dto/user.dto';
+export { UserAccess } from './user-access.service';

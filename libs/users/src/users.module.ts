@@ -43,6 +43,6 @@ import { UsersService } from './users.service';
     CredentialsService,
     UserImportService,
   ],
-  exports: [UsersService, InvitationService, CredentialsService, UserImportService],
+  exports: [UsersService, InvitationService, CredentialsService, UserImportService, UserAccess],
 })
 export class UsersModule {}

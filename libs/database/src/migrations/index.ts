@@ -1,6 +1,7 @@
 import { Migration20261123000001Foundation } from './20261123000001-foundation';
 import { Migration20261123000002Accounts } from './20261123000002-accounts';
 import { Migration20261123000011Users } from './20261123000011-users';
+import { Migration20261123000020Sessions } from './20261123000020-sessions';
 
 /**
  * Every migration, in order. Listed explicitly (no folder scanning) so the compiled app,
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
   { name: '20261123000001-foundation', class: Migration20261123000001Foundation },
   { name: '20261123000002-accounts', class: Migration20261123000002Accounts },
   { name: '20261123000011-users', class: Migration20261123000011Users },
+  { name: '20261123000020-sessions', class: Migration20261123000020Sessions },
 ];

@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { InjectConfig, TesseraConfig } from '@tessera/config';
+import { ProblemError } from '@tessera/http';
+import { SigningKeyService } from '@tessera/signing-keys';
+import { decodeProtectedHeader, JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { randomBytes } from 'node:crypto';
+import { ACCESS_TOKEN_TTL_S, CLOCK_TOLERANCE_S } from './session-policy';
+
+export interface AccessTokenClaims extends JWTPayload {
+  sub: string;
+  tid: string;
+  sid: string;
+  amr: string[];
+  acr: string;
+  auth_time: number;
+  client_id: string;
+  jti: string;
+}
+
+/** The first-party client our own login issues for (RFC 9068 requires client_id). */
+export const FIRST_PARTY_CLIENT_ID = 'tessera';
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]{2,2048}\.[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{2,1024}$/;
+/** Headers that would let a token name its own key (RFC 8725 §3.10): never honoured. */
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
+
+export const invalidToken = (detail = 'The access token is not valid.') =>
+  ProblemError.unauthorized(detail, 'Bearer realm="tessera", error="invalid_token"', 'invalid-token');
+
+/**
+ * RFC 9068 access tokens: ES256, `typ: at+jwt`, our issuer and audience only, keys only
+ * from our own store (never from the token), 60 s leeway. Implemented with jose.
+ */
+@Injectable()
+export class AccessTokenService {
+  readonly issuer: string;
+  readonly audience: string;
+
+  constructor(
+    @InjectConfig() config: TesseraConfig,
+    private readonly keys: SigningKeyService,
+  ) {
+    this.issuer = config.http.publicUrl;
+    this.audience = config.http.publicUrl;
+  }
+
+  isJwtShaped(token: string): boolean {
+    return JWT_SHAPE.test(token);
+  }
+
+  async issue(c: {
+    sub: string;
+    tid: string;
+    sid: string;
+    amr: string[];
+    acr: string;
+    auth_time: number;
+    client_id?: string;
+  }): Promise<{ token: string; jti: string; expiresIn: number }> {
+    const { kid, key } = await this.keys.signingKey();
+    const jti = randomBytes(16).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({
+      tid: c.tid,
+      sid: c.sid,
+      amr: c.amr,
+      acr: c.acr,
+      auth_time: c.auth_time,
+      client_id: c.client_id ?? FIRST_PARTY_CLIENT_ID,
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
+      .setSubject(c.sub)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ACCESS_TOKEN_TTL_S)
+      .setJti(jti)
+      .sign(key);
+    return { token, jti, expiresIn: ACCESS_TOKEN_TTL_S };
+  }
+
+  /** Verifies signature and claims; throws a 401 invalid_token problem on any doubt. */
+  async verify(token: string): Promise<AccessTokenClaims> {
+    if (!this.isJwtShaped(token)) throw invalidToken();
+    let header;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw invalidToken();
+    }
+    const kid = header.kid;
+    if (header.alg !== 'ES256' || header.typ !== 'at+jwt' || typeof kid !== 'string') throw invalidToken();
+    if (FORBIDDEN_HEADERS.some((h) => h in header)) throw invalidToken();
+    const key = await this.keys.verificationKey(kid);
+    if (!key) throw invalidToken();
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ['ES256'],
+        typ: 'at+jwt',
+        issuer: this.issuer,
+        audience: this.audience,
+        clockTolerance: CLOCK_TOLERANCE_S,
+        maxTokenAge: ACCESS_TOKEN_TTL_S + CLOCK_TOLERANCE_S,
+        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'tid', 'sid', 'client_id'],
+      });
+      return payload as AccessTokenClaims;
+    } catch {
+      throw invalidToken();
+    }
+  }
+}

@@ -1,0 +1,336 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { AuditService } from '@tessera/audit';
+import { AccountEvents, GeneralRole } from '@tessera/auth';
+import { randomToken, SecretDigest } from '@tessera/crypto';
+import { PreTenantLookup, TenantDb } from '@tessera/database';
+import { ProblemError, RequestContextStore } from '@tessera/http';
+import { AccessTokenService } from './access-token.service';
+import { Acr, ACCESS_TOKEN_TTL_S, lifetimesFor, REFRESH_REUSE_GRACE_S } from './session-policy';
+import { TokenCache } from './token-cache.service';
+
+export interface TokenPair {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+}
+
+export interface SessionUser {
+  id: string;
+  tenantId: string;
+  role: GeneralRole;
+}
+
+export interface AuthenticationFacts {
+  /** How the person proved who they are, e.g. `password`. */
+  method: string;
+  amr: string[];
+  acr: Acr;
+  authTime?: Date;
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  method: string;
+  amr: string[];
+  acr: string;
+  expiresAt: Date;
+  current: boolean;
+}
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  amr: string[];
+  acr: Acr;
+  auth_time: Date;
+  role: GeneralRole;
+  absolute_expires_at: Date;
+}
+
+export const invalidRefreshToken = () =>
+  new ProblemError(401, 'invalid-refresh-token', 'Invalid refresh token', 'The refresh token is not valid; log in again.', {}, {
+    'WWW-Authenticate': 'Bearer realm="tessera", error="invalid_token"',
+  });
+
+const REFRESH_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Sessions and their tokens. PostgreSQL holds sessions and refresh tokens (stored as HMAC
+ * digests); the token cache holds live access-token hashes. Refresh tokens rotate on
+ * every use; presenting a consumed one revokes the whole session.
+ */
+@Injectable()
+export class SessionService implements OnModuleInit {
+  private readonly logger = new Logger('Sessions');
+
+  constructor(
+    private readonly db: TenantDb,
+    private readonly lookup: PreTenantLookup,
+    private readonly digest: SecretDigest,
+    private readonly tokens: AccessTokenService,
+    private readonly cache: TokenCache,
+    private readonly audit: AuditService,
+    private readonly events: AccountEvents,
+  ) {}
+
+  onModuleInit(): void {
+    // Credential and status changes end every session of the user, on every instance.
+    this.events.subscribe(async (e) => {
+      const reason = e.type === 'user.password_changed' ? `password_${e.reason}` : e.type.replace('user.', 'user_');
+      await this.revokeUserSessions(e.tenantId, e.userId, reason);
+    });
+  }
+
+  /** Starts a session after a successful authentication and returns its first token pair. */
+  async start(user: SessionUser, auth: AuthenticationFacts): Promise<TokenPair & { sessionId: string }> {
+    const ctx = RequestContextStore.current();
+    const authTime = auth.authTime ?? new Date();
+    const refresh = randomToken(32);
+    const { sessionId, refreshExpiresIn } = await this.db.withTenant(user.tenantId, async (em) => {
+      const life = lifetimesFor(auth.acr, await this.tenantSettings(em, user.tenantId));
+      const [s] = await em.execute<{ id: string }[]>(
+        `insert into sessions (tenant_id, user_id, ip, user_agent, method, amr, acr, auth_time, idle_expires_at, absolute_expires_at)
+         values (?, ?, ?, ?, ?, ?::text[], ?, ?, now() + make_interval(secs => ?), now() + make_interval(secs => ?)) returning id`,
+        [user.tenantId, user.id, ctx?.ip ?? null, ctx?.userAgent ?? null, auth.method, `{${auth.amr.join(',')}}`, auth.acr, authTime, life.idleS, life.absoluteS],
+      );
+      const ttl = Math.min(life.idleS, life.absoluteS);
+      await em.execute(
+        `insert into refresh_tokens (tenant_id, session_id, token_digest, expires_at) values (?, ?, ?, now() + make_interval(secs => ?))`,
+        [user.tenantId, s.id, this.digest.digest(refresh), ttl],
+      );
+      await em.execute(`update users set last_login_at = now() where id = ?`, [user.id]);
+      await this.audit.record(
+        {
+          action: 'auth.login',
+          outcome: 'success',
+          tenantId: user.tenantId,
+          actor: { type: 'user', id: user.id },
+          credential: { type: 'password' },
+          target: { type: 'session', id: s.id },
+          params: { method: auth.method, amr: auth.amr, acr: auth.acr },
+        },
+        em,
+      );
+      return { sessionId: s.id, refreshExpiresIn: ttl };
+    });
+    const access = await this.mintAccessToken(user, sessionId, auth.amr, auth.acr, Math.floor(authTime.getTime() / 1000));
+    return { ...access, refresh_token: refresh, refresh_expires_in: refreshExpiresIn, sessionId };
+  }
+
+  /**
+   * Rotates a refresh token. Exactly one concurrent caller wins the conditional UPDATE; a
+   * token consumed more than REFRESH_REUSE_GRACE_S ago is reuse: the session is revoked.
+   */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    if (typeof refreshToken !== 'string' || !REFRESH_SHAPE.test(refreshToken)) throw invalidRefreshToken();
+    const found = await this.lookup.refreshToken(this.digest.digest(refreshToken));
+    if (!found) throw invalidRefreshToken();
+    const next = randomToken(32);
+    type Outcome =
+      | { kind: 'ok'; session: SessionRow; expiresIn: number }
+      | { kind: 'reuse' }
+      | { kind: 'refused'; reason: string };
+    const outcome = await this.db.withTenant(found.tenantId, async (em): Promise<Outcome> => {
+      const claimed = await em.execute<{ id: string }[]>(
+        `update refresh_tokens set consumed_at = now() where id = ? and consumed_at is null and expires_at > now() returning id`,
+        [found.id],
+      );
+      if (!claimed.length) {
+        const [row] = await em.execute<{ consumed_age: number | null }[]>(
+          `select extract(epoch from now() - consumed_at)::float as consumed_age from refresh_tokens where id = ?`,
+          [found.id],
+        );
+        if (row?.consumed_age === null || row?.consumed_age === undefined) return { kind: 'refused', reason: 'expired' };
+        if (row.consumed_age <= REFRESH_REUSE_GRACE_S) return { kind: 'refused', reason: 'concurrent_or_retry' };
+        await this.revokeInTx(em, { sessionId: found.sessionId }, 'refresh_token_reuse');
+        await this.audit.record(
+          {
+            action: 'auth.refresh.reuse_detected',
+            outcome: 'failure',
+            decision: 'deny',
+            tenantId: found.tenantId,
+            credential: { type: 'refresh_token', id: found.id },
+            target: { type: 'session', id: found.sessionId },
+            riskTier: 3,
+            reason: 'consumed refresh token presented again; session revoked',
+          },
+          em,
+        );
+        return { kind: 'reuse' };
+      }
+      const [session] = await em.execute<(SessionRow & { expires_in: number })[]>(
+        `select s.id, s.user_id, s.amr, s.acr, s.auth_time, s.absolute_expires_at, u.role,
+                extract(epoch from least(s.absolute_expires_at, now() + (s.idle_expires_at - s.last_used_at)) - now())::int as expires_in
+           from sessions s join users u on u.id = s.user_id
+          where s.id = ? and s.revoked_at is null and s.absolute_expires_at > now() and s.idle_expires_at > now()
+            and u.status = 'active'
+            and exists (select 1 from tenants t where t.id = s.tenant_id and t.status = 'active')
+          for update of s`,
+        [found.sessionId],
+      );
+      if (!session || session.expires_in <= 0) return { kind: 'refused', reason: 'session_ended' };
+      const [created] = await em.execute<{ id: string }[]>(
+        `insert into refresh_tokens (tenant_id, session_id, token_digest, expires_at)
+         values (?, ?, ?, now() + make_interval(secs => ?)) returning id`,
+        [found.tenantId, session.id, this.digest.digest(next), session.expires_in],
+      );
+      await em.execute(`update refresh_tokens set replaced_by = ? where id = ?`, [created.id, found.id]);
+      // Sliding idle window: the idle span is kept, moved to now (capped by the absolute end).
+      await em.execute(
+        `update sessions set idle_expires_at = least(absolute_expires_at, now() + (idle_expires_at - last_used_at)), last_used_at = now() where id = ?`,
+        [session.id],
+      );
+      await this.audit.record(
+        {
+          action: 'auth.refresh',
+          outcome: 'success',
+          tenantId: found.tenantId,
+          actor: { type: 'user', id: session.user_id },
+          credential: { type: 'refresh_token', id: found.id },
+          target: { type: 'session', id: session.id },
+        },
+        em,
+      );
+      return { kind: 'ok', session, expiresIn: session.expires_in };
+    });
+    if (outcome.kind === 'reuse') {
+      await this.cache.forgetSessions([found.sessionId]);
+      throw invalidRefreshToken();
+    }
+    if (outcome.kind === 'refused') {
+      await this.audit.record({
+        action: 'auth.refresh',
+        outcome: 'failure',
+        decision: 'deny',
+        tenantId: found.tenantId,
+        credential: { type: 'refresh_token', id: found.id },
+        target: { type: 'session', id: found.sessionId },
+        reason: outcome.reason,
+      });
+      throw invalidRefreshToken();
+    }
+    const s = outcome.session;
+    const access = await this.mintAccessToken(
+      { id: s.user_id, tenantId: found.tenantId, role: s.role },
+      s.id,
+      s.amr,
+      s.acr,
+      Math.floor(new Date(s.auth_time).getTime() / 1000),
+    );
+    return { ...access, refresh_token: next, refresh_expires_in: outcome.expiresIn };
+  }
+
+  async list(tenantId: string, userId: string, currentSessionId?: string): Promise<SessionView[]> {
+    return this.db.withTenant(tenantId, async (em) => {
+      const rows = await em.execute<
+        { id: string; created_at: Date; last_used_at: Date; ip: string | null; user_agent: string | null; method: string; amr: string[]; acr: string; expires_at: Date }[]
+      >(
+        `select id, created_at, last_used_at, host(ip) as ip, user_agent, method, amr, acr,
+                least(absolute_expires_at, idle_expires_at) as expires_at
+           from sessions where user_id = ? and revoked_at is null and absolute_expires_at > now() and idle_expires_at > now()
+          order by created_at desc`,
+        [userId],
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        createdAt: r.created_at,
+        lastUsedAt: r.last_used_at,
+        ip: r.ip,
+        userAgent: r.user_agent,
+        method: r.method,
+        amr: r.amr,
+        acr: r.acr,
+        expiresAt: r.expires_at,
+        current: r.id === currentSessionId,
+      }));
+    });
+  }
+
+  /** Ends one session of a user. False when it does not exist (or is another user's). */
+  async revokeSession(tenantId: string, userId: string, sessionId: string, reason: string, audit: { action: string; actorId: string }): Promise<boolean> {
+    const ids = await this.db.withTenant(tenantId, async (em) => {
+      const revoked = await this.revokeInTx(em, { sessionId, userId }, reason);
+      if (revoked.length) {
+        await this.audit.record(
+          { action: audit.action, outcome: 'success', tenantId, actor: { type: 'user', id: audit.actorId }, target: { type: 'session', id: sessionId }, params: { userId }, reason },
+          em,
+        );
+      }
+      return revoked;
+    });
+    await this.cache.forgetSessions(ids);
+    return ids.length > 0;
+  }
+
+  /** Ends every session of a user (logout everywhere, credential change, disable, admin termination). */
+  async revokeUserSessions(tenantId: string, userId: string, reason: string, audit?: { action: string; actorId: string }): Promise<number> {
+    const ids = await this.db.withTenant(tenantId, async (em) => {
+      const revoked = await this.revokeInTx(em, { userId }, reason);
+      await this.audit.record(
+        {
+          action: audit?.action ?? 'session.revoke_all',
+          outcome: 'success',
+          tenantId,
+          actor: audit ? { type: 'user', id: audit.actorId } : { type: 'system' },
+          target: { type: 'user', id: userId },
+          params: { sessions: revoked.length },
+          reason,
+        },
+        em,
+      );
+      return revoked;
+    });
+    await this.cache.forgetSessions(ids);
+    await this.cache.forgetUser(userId);
+    return ids.length;
+  }
+
+  private async revokeInTx(em: EntityManager, where: { sessionId?: string; userId?: string }, reason: string): Promise<string[]> {
+    const conds: string[] = ['revoked_at is null'];
+    const params: unknown[] = [reason];
+    if (where.sessionId) {
+      conds.push('id = ?');
+      params.push(where.sessionId);
+    }
+    if (where.userId) {
+      conds.push('user_id = ?');
+      params.push(where.userId);
+    }
+    const rows = await em.execute<{ id: string }[]>(
+      `update sessions set revoked_at = now(), revoked_reason = ? where ${conds.join(' and ')} returning id`,
+      params,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  private async mintAccessToken(user: SessionUser, sessionId: string, amr: string[], acr: string, authTime: number) {
+    const { token, jti, expiresIn } = await this.tokens.issue({ sub: user.id, tid: user.tenantId, sid: sessionId, amr, acr, auth_time: authTime });
+    await this.cache.remember(token, { uid: user.id, tid: user.tenantId, sid: sessionId, role: user.role, amr, acr, authTime, jti }, ACCESS_TOKEN_TTL_S * 1000);
+    // A revocation that committed between our transaction and the cache write above would
+    // have found no hash to delete: check the session again now that the hash is indexed.
+    const live = await this.db.withTenant(user.tenantId, (em) =>
+      em.execute('select 1 from sessions where id = ? and revoked_at is null', [sessionId]),
+    );
+    if (!live.length) {
+      await this.cache.forgetSessions([sessionId]);
+      throw invalidRefreshToken();
+    }
+    return { access_token: token, token_type: 'Bearer' as const, expires_in: expiresIn };
+  }
+
+  private async tenantSettings(em: EntityManager, tenantId: string) {
+    const [t] = await em.execute<{ settings: { session?: { idleHours?: number; absoluteHours?: number } } }[]>(
+      'select settings from tenants where id = ?',
+      [tenantId],
+    );
+    if (!t) this.logger.warn(`tenant ${tenantId} not visible while starting a session`);
+    return t?.settings ?? {};
+  }
+}

@@ -1,0 +1,118 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal, Principal, Public, RequireRole, TenantAccess } from '@tessera/auth';
+import { ProblemError } from '@tessera/http';
+import { RateLimit } from '@tessera/rate-limit';
+import { User } from '@tessera/users';
+import type { FastifyRequest } from 'fastify';
+import { RefreshDto, TokenResponseDto } from './dto/login.dto';
+import { LocalAuthGuard } from './local-auth.guard';
+import { ACR } from './session-policy';
+import { SessionService, SessionView } from './session.service';
+import { UserSessionsService } from './user-sessions.service';
+
+@ApiTags('sessions')
+@Controller('v1/auth')
+export class AuthSessionsController {
+  constructor(private readonly sessions: SessionService) {}
+
+  @Public()
+  @RateLimit('auth')
+  @UseGuards(LocalAuthGuard)
+  @Post('login')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiOperation({ summary: 'Password login. 401 invalid-credentials for every failure, whatever its reason.' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  async login(@Req() req: FastifyRequest & { user: User }): Promise<TokenResponseDto> {
+    const u = req.user;
+    const { sessionId: _sid, ...pair } = await this.sessions.start(
+      { id: u.id, tenantId: u.tenantId, role: u.role },
+      { method: 'password', amr: ['pwd'], acr: ACR.password },
+    );
+    return pair;
+  }
+
+  @Public()
+  @RateLimit('auth')
+  @Post('refresh')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiOperation({ summary: 'Rotate a refresh token: the old one is consumed; reusing it later revokes the session.' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  refresh(@Body() body: RefreshDto): Promise<TokenResponseDto> {
+    return this.sessions.refresh(body.refresh_token);
+  }
+
+  @Authenticated()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End the current session: its access and refresh tokens stop working everywhere.' })
+  @ApiNoContentResponse()
+  async logout(@CurrentPrincipal() p: Principal): Promise<void> {
+    await this.sessions.revokeSession(p.tenantId, p.userId, p.sessionId, 'logout', { action: 'auth.logout', actorId: p.userId });
+  }
+
+  @Authenticated()
+  @Post('logout-all')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End every session of the current user.' })
+  @ApiNoContentResponse()
+  async logoutAll(@CurrentPrincipal() p: Principal): Promise<void> {
+    await this.sessions.revokeUserSessions(p.tenantId, p.userId, 'logout_all', { action: 'auth.logout_all', actorId: p.userId });
+  }
+
+  @Authenticated()
+  @Get('sessions')
+  @ApiOperation({ summary: 'My live sessions.' })
+  mySessions(@CurrentPrincipal() p: Principal): Promise<SessionView[]> {
+    return this.sessions.list(p.tenantId, p.userId, p.sessionId);
+  }
+
+  @Authenticated()
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End one of my sessions.' })
+  async endMySession(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    const ok = await this.sessions.revokeSession(p.tenantId, p.userId, id, 'user_terminated', { action: 'session.terminate', actorId: p.userId });
+    if (!ok) throw ProblemError.notFound('No such session.');
+  }
+}
+
+@ApiTags('sessions')
+@Controller('v1/users/:userId/sessions')
+export class UserSessionsController {
+  constructor(
+    private readonly userSessions: UserSessionsService,
+    private readonly _access: TenantAccess,
+  ) {}
+
+  @RequireRole('tenant_admin')
+  @Get()
+  @ApiOperation({ summary: "A user's live sessions (admins of its tenant or above)." })
+  list(@CurrentPrincipal() p: Principal, @Param('userId', new ParseUUIDPipe()) userId: string): Promise<SessionView[]> {
+    return this.userSessions.list(p, userId);
+  }
+
+  @RequireRole('tenant_admin')
+  @Delete()
+  @HttpCode(204)
+  @ApiOperation({ summary: "Terminate every session of a user." })
+  async terminateAll(@CurrentPrincipal() p: Principal, @Param('userId', new ParseUUIDPipe()) userId: string): Promise<void> {
+    await this.userSessions.terminateAll(p, userId);
+  }
+
+  @RequireRole('tenant_admin')
+  @Delete(':sessionId')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Terminate one session of a user." })
+  async terminate(
+    @CurrentPrincipal() p: Principal,
+    @Param('userId', new ParseUUIDPipe()) userId: string,
+    @Param('sessionId', new ParseUUIDPipe()) sessionId: string,
+  ): Promise<void> {
+    await this.userSessions.terminate(p, userId, sessionId);
+  }
+}

@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { GeneralRole } from '@tessera/auth';
+import { KeyValueStore, KV_STORE } from '@tessera/store';
+import { createHash } from 'node:crypto';
+
+/** What the cache knows about a live access token: enough to authenticate without PostgreSQL. */
+export interface CachedToken {
+  uid: string;
+  tid: string;
+  sid: string;
+  role: GeneralRole;
+  amr: string[];
+  acr: string;
+  authTime: number;
+  jti: string;
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * The live access tokens (DESIGN.md): a token is accepted only while its hash is here.
+ * Revoking a session deletes its tokens' hashes, so every instance refuses them on the
+ * next request; a flushed cache refuses everything (clients refresh), never resurrects.
+ */
+@Injectable()
+export class TokenCache {
+  constructor(@Inject(KV_STORE) private readonly store: KeyValueStore) {}
+
+  async remember(token: string, entry: CachedToken, ttlMs: number): Promise<void> {
+    const hash = tokenHash(token);
+    // Index first: if the second write fails the token is simply not live (fail closed).
+    await this.store.addToSet(`sat:${entry.sid}`, [hash], ttlMs);
+    // Sessions with live tokens per user: a deleted user's sessions vanish from PostgreSQL
+    // by cascade, so their ids must be findable here.
+    await this.store.addToSet(`usr:${entry.uid}`, [entry.sid], ttlMs);
+    await this.store.set(`at:${hash}`, JSON.stringify(entry), ttlMs);
+  }
+
+  async lookup(token: string): Promise<CachedToken | null> {
+    const raw = await this.store.get(`at:${tokenHash(token)}`);
+    return raw ? (JSON.parse(raw) as CachedToken) : null;
+  }
+
+  /** Forgets every live access token of a user, whatever its session. */
+  async forgetUser(userId: string): Promise<void> {
+    await this.forgetSessions(await this.store.takeSet(`usr:${userId}`));
+  }
+
+  /** Forgets every access token of these sessions. */
+  async forgetSessions(sessionIds: string[]): Promise<void> {
+    for (const sid of sessionIds) {
+      const hashes = await this.store.takeSet(`sat:${sid}`);
+      if (hashes.length) await this.store.del(...hashes.map((h) => `at:${h}`));
+    }
+  }
+}

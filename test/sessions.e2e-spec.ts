@@ -1,0 +1,240 @@
+import { tokenHash } from '@tessera/sessions';
+import { KeyValueStore, KV_STORE } from '@tessera/store';
+import { sql, startApp, TestApp, describeRedis, uniquePrefix } from './support/app';
+import { auditRows, createTenant, createUser } from './support/test-auth';
+
+const PASSWORD = 'Sessions-Test-Passw0rd-42';
+
+async function login(t: TestApp, email: string, password = PASSWORD) {
+  const res = await t.http.post('/v1/auth/login').send({ email, password });
+  expect(res.status).toBe(200);
+  return res.body as { access_token: string; refresh_token: string; expires_in: number; refresh_expires_in: number };
+}
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function newUser(role: 'member' | 'tenant_admin' = 'member', tenantId?: string) {
+  const tenant = tenantId ? { id: tenantId } : await createTenant();
+  return createUser({ tenantId: tenant.id, role, password: PASSWORD });
+}
+
+describe('sessions: login, refresh, logout, revocation', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ RATE_LIMIT_AUTH_PER_MINUTE: '10000' });
+  });
+  afterAll(() => t.close());
+
+  it('a login starts a session; /v1/me and the session list reflect it', async () => {
+    const u = await newUser();
+    const pair = await login(t, u.email);
+    expect(pair.expires_in).toBe(900);
+    expect(pair.refresh_expires_in).toBe(12 * 3600);
+    const me = await t.http.get('/v1/me').set(auth(pair.access_token));
+    expect(me.status).toBe(200);
+    expect(me.body.user).toMatchObject({ id: u.id, email: u.email });
+    const list = await t.http.get('/v1/auth/sessions').set(auth(pair.access_token));
+    expect(list.status).toBe(200);
+    expect(list.body).toHaveLength(1);
+    expect(list.body[0]).toMatchObject({ id: me.body.session.id, method: 'password', amr: ['pwd'], current: true, ip: '127.0.0.1' });
+    const [row] = await sql<{ n: number }>(`select count(*)::int as n from refresh_tokens where session_id = $1`, [me.body.session.id]);
+    expect(row.n).toBe(1);
+    const [stored] = await sql<{ token_digest: string }>(`select token_digest from refresh_tokens where session_id = $1`, [me.body.session.id]);
+    expect(stored.token_digest).not.toContain(pair.refresh_token);
+  });
+
+  it('refresh rotates: new pair, the old refresh token is consumed, both access tokens work until logout', async () => {
+    const u = await newUser();
+    const first = await login(t, u.email);
+    const res = await t.http.post('/v1/auth/refresh').send({ refresh_token: first.refresh_token });
+    expect(res.status).toBe(200);
+    expect(res.body.refresh_token).not.toBe(first.refresh_token);
+    expect(res.body.access_token).not.toBe(first.access_token);
+    expect((await t.http.get('/v1/me').set(auth(res.body.access_token))).status).toBe(200);
+    // Within the grace window a second use is refused but the session survives.
+    const retry = await t.http.post('/v1/auth/refresh').send({ refresh_token: first.refresh_token });
+    expect(retry.status).toBe(401);
+    expect(retry.body.type).toBe('urn:tessera:problem:invalid-refresh-token');
+    expect((await t.http.get('/v1/me').set(auth(res.body.access_token))).status).toBe(200);
+    expect(await auditRows('auth.refresh', u.tenantId)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ outcome: 'success' }), expect.objectContaining({ outcome: 'failure', reason: 'concurrent_or_retry' })]),
+    );
+  });
+
+  it('reuse of a consumed refresh token after the grace window revokes the whole session', async () => {
+    const u = await newUser();
+    const first = await login(t, u.email);
+    const second = (await t.http.post('/v1/auth/refresh').send({ refresh_token: first.refresh_token })).body;
+    await sql(`update refresh_tokens set consumed_at = now() - interval '1 minute' where consumed_at is not null and tenant_id = $1`, [u.tenantId]);
+    const reuse = await t.http.post('/v1/auth/refresh').send({ refresh_token: first.refresh_token });
+    expect(reuse.status).toBe(401);
+    // Every token of the session is dead: the current access token and the newest refresh token.
+    expect((await t.http.get('/v1/me').set(auth(second.access_token))).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(auth(first.access_token))).status).toBe(401);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: second.refresh_token })).status).toBe(401);
+    const [s] = await sql<{ revoked_reason: string }>(`select revoked_reason from sessions where user_id = $1`, [u.id]);
+    expect(s.revoked_reason).toBe('refresh_token_reuse');
+    const rows = await auditRows('auth.refresh.reuse_detected', u.tenantId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ risk_tier: 3, decision: 'deny' });
+  });
+
+  it('two concurrent refreshes with the same token yield at most one live successor', async () => {
+    const u = await newUser();
+    const first = await login(t, u.email);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => t.http.post('/v1/auth/refresh').send({ refresh_token: first.refresh_token })),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(1);
+    const [n] = await sql<{ live: number }>(
+      `select count(*)::int as live from refresh_tokens r join sessions s on s.id = r.session_id where s.user_id = $1 and r.consumed_at is null`,
+      [u.id],
+    );
+    expect(n.live).toBe(1);
+  });
+
+  it('an expired or unknown refresh token is refused', async () => {
+    const u = await newUser();
+    const pair = await login(t, u.email);
+    await sql(`update refresh_tokens set expires_at = now() - interval '1 second' where tenant_id = $1`, [u.tenantId]);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token })).status).toBe(401);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: 'x'.repeat(43) })).status).toBe(401);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: 'short' })).status).toBe(401);
+    expect((await t.http.post('/v1/auth/refresh').send({})).status).toBe(400);
+  });
+
+  it('the absolute lifetime caps sliding use', async () => {
+    const u = await newUser();
+    const pair = await login(t, u.email);
+    await sql(`update sessions set absolute_expires_at = now() - interval '1 second' where user_id = $1`, [u.id]);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token })).status).toBe(401);
+  });
+
+  it('logout ends the current session only; logout-all ends every session', async () => {
+    const u = await newUser();
+    const a = await login(t, u.email);
+    const b = await login(t, u.email);
+    const c = await login(t, u.email);
+    expect((await t.http.post('/v1/auth/logout').set(auth(a.access_token))).status).toBe(204);
+    expect((await t.http.get('/v1/me').set(auth(a.access_token))).status).toBe(401);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: a.refresh_token })).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(auth(b.access_token))).status).toBe(200);
+    expect((await t.http.post('/v1/auth/logout-all').set(auth(b.access_token))).status).toBe(204);
+    for (const p of [b, c]) {
+      expect((await t.http.get('/v1/me').set(auth(p.access_token))).status).toBe(401);
+      expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: p.refresh_token })).status).toBe(401);
+    }
+    expect(await auditRows('auth.logout', u.tenantId)).toHaveLength(1);
+    expect(await auditRows('auth.logout_all', u.tenantId)).toHaveLength(1);
+  });
+
+  it('a user ends one of their sessions by id; another user cannot', async () => {
+    const u = await newUser();
+    const other = await newUser();
+    const a = await login(t, u.email);
+    const b = await login(t, u.email);
+    const o = await login(t, other.email);
+    const sessions = (await t.http.get('/v1/auth/sessions').set(auth(a.access_token))).body as { id: string; current: boolean }[];
+    const bId = sessions.find((s) => !s.current)!.id;
+    expect((await t.http.delete(`/v1/auth/sessions/${bId}`).set(auth(o.access_token))).status).toBe(404);
+    expect((await t.http.get('/v1/me').set(auth(b.access_token))).status).toBe(200);
+    expect((await t.http.delete(`/v1/auth/sessions/${bId}`).set(auth(a.access_token))).status).toBe(204);
+    expect((await t.http.get('/v1/me').set(auth(b.access_token))).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(auth(a.access_token))).status).toBe(200);
+  });
+
+  it('admins list and terminate a user’s sessions in their tenant; other tenants see 404', async () => {
+    const tenant = await createTenant();
+    const admin = await newUser('tenant_admin', tenant.id);
+    const u = await newUser('member', tenant.id);
+    const outsider = await newUser('tenant_admin');
+    const adminPair = await login(t, admin.email);
+    const userPair = await login(t, u.email);
+    const outsiderPair = await login(t, outsider.email);
+    const list = await t.http.get(`/v1/users/${u.id}/sessions`).set(auth(adminPair.access_token));
+    expect(list.status).toBe(200);
+    expect(list.body).toHaveLength(1);
+    expect((await t.http.get(`/v1/users/${u.id}/sessions`).set(auth(outsiderPair.access_token))).status).toBe(404);
+    expect((await t.http.delete(`/v1/users/${u.id}/sessions`).set(auth(outsiderPair.access_token))).status).toBe(404);
+    expect((await t.http.get('/v1/me').set(auth(userPair.access_token))).status).toBe(200);
+    expect((await t.http.get(`/v1/users/${u.id}/sessions`).set(auth(userPair.access_token))).status).toBe(403);
+    expect((await t.http.delete(`/v1/users/${u.id}/sessions`).set(auth(adminPair.access_token))).status).toBe(204);
+    expect((await t.http.get('/v1/me').set(auth(userPair.access_token))).status).toBe(401);
+    expect(await auditRows('session.terminate_all', tenant.id)).toHaveLength(1);
+  });
+
+  it('password change, and disabling the user, end every session', async () => {
+    const tenant = await createTenant();
+    const admin = await newUser('tenant_admin', tenant.id);
+    const u = await newUser('member', tenant.id);
+    const p1 = await login(t, u.email);
+    const p2 = await login(t, u.email);
+    const change = await t.http
+      .post('/v1/me/password')
+      .set(auth(p1.access_token))
+      .send({ currentPassword: PASSWORD, newPassword: 'A-completely-new-Passphrase-77' });
+    expect(change.status).toBe(204);
+    for (const p of [p1, p2]) expect((await t.http.get('/v1/me').set(auth(p.access_token))).status).toBe(401);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: p2.refresh_token })).status).toBe(401);
+
+    const p3 = (await t.http.post('/v1/auth/login').send({ email: u.email, password: 'A-completely-new-Passphrase-77' })).body;
+    const adminPair = await login(t, admin.email);
+    expect((await t.http.post(`/v1/users/${u.id}/disable`).set(auth(adminPair.access_token))).status).toBeLessThan(300);
+    expect((await t.http.get('/v1/me').set(auth(p3.access_token))).status).toBe(401);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: p3.refresh_token })).status).toBe(401);
+  });
+
+  it('a token whose hash left the cache is refused, and refresh still works', async () => {
+    const u = await newUser();
+    const pair = await login(t, u.email);
+    const store = t.app.get<KeyValueStore>(KV_STORE);
+    await store.del(`at:${tokenHash(pair.access_token)}`);
+    expect((await t.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(401);
+    const next = await t.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token });
+    expect(next.status).toBe(200);
+    expect((await t.http.get('/v1/me').set(auth(next.body.access_token))).status).toBe(200);
+  });
+});
+
+describeRedis('sessions across two instances sharing PostgreSQL and Redis', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    const env = { REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: uniquePrefix(), RATE_LIMIT_AUTH_PER_MINUTE: '10000' };
+    a = await startApp(env);
+    b = await startApp(env);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('a token issued by A works on B; logout through A is refused by B on its next request', async () => {
+    const u = await newUser();
+    const pair = await login(a, u.email);
+    expect((await b.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(200);
+    expect((await a.http.post('/v1/auth/logout').set(auth(pair.access_token))).status).toBe(204);
+    expect((await b.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(401);
+  });
+
+  it('concurrent refreshes through both instances yield one successor', async () => {
+    const u = await newUser();
+    const pair = await login(a, u.email);
+    const results = await Promise.all([a, b, a, b].map((x) => x.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+  });
+
+  it('Redis unreachable: authenticated routes answer 503 with Retry-After, never 200', async () => {
+    const u = await newUser();
+    const pair = await login(a, u.email);
+    const down = await startApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const res = await down.http.get('/v1/me').set(auth(pair.access_token));
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBeDefined();
+    } finally {
+      await down.close();
+    }
+  });
+});
