@@ -104,6 +104,33 @@ describe('sessions: login, refresh, logout, revocation', () => {
     expect((await t.http.post('/v1/auth/refresh').send({})).status).toBe(400);
   });
 
+  it('a tenant admin shortens refresh lifetimes through tenant settings; longer values are refused', async () => {
+    const tenant = await createTenant();
+    const admin = await newUser('tenant_admin', tenant.id);
+    const u = await newUser('member', tenant.id);
+    const adminPair = await login(t, admin.email);
+    const patch = await t.http
+      .patch(`/v1/tenants/${tenant.id}`)
+      .set(auth(adminPair.access_token))
+      .send({ settings: { session: { idleHours: 2, absoluteHours: 4 } } });
+    expect(patch.status).toBe(200);
+    expect(patch.body.settings.session).toEqual({ idleHours: 2, absoluteHours: 4 });
+    const pair = await login(t, u.email);
+    expect(pair.refresh_expires_in).toBe(2 * 3600);
+    const [s] = await sql<{ span: number }>(
+      `select extract(epoch from absolute_expires_at - created_at)::int as span from sessions where user_id = $1`,
+      [u.id],
+    );
+    expect(s.span).toBeGreaterThanOrEqual(4 * 3600 - 5);
+    expect(s.span).toBeLessThanOrEqual(4 * 3600 + 5);
+    // A cap above the platform's bound does not lengthen anything (password login: 12 h idle).
+    await t.http.patch(`/v1/tenants/${tenant.id}`).set(auth(adminPair.access_token)).send({ settings: { session: { idleHours: 48 } } });
+    expect((await login(t, u.email)).refresh_expires_in).toBe(12 * 3600);
+    expect(
+      (await t.http.patch(`/v1/tenants/${tenant.id}`).set(auth(adminPair.access_token)).send({ settings: { session: { idleHours: 0 } } })).status,
+    ).toBe(400);
+  });
+
   it('the absolute lifetime caps sliding use', async () => {
     const u = await newUser();
     const pair = await login(t, u.email);

@@ -9,10 +9,11 @@ export interface TenantSettingsInput {
   mfa?: { requiredForAll?: boolean } | null;
   passwordPolicy?: { minLength?: number; minScore?: 3 | 4 } | null;
   allowedEmailDomains?: string[] | null;
+  session?: { idleHours?: number; absoluteHours?: number } | null;
 }
 
 type SettingsKey = keyof TenantSettings;
-const KEYS: SettingsKey[] = ['mfa', 'passwordPolicy', 'allowedEmailDomains'];
+const KEYS: SettingsKey[] = ['mfa', 'passwordPolicy', 'allowedEmailDomains', 'session'];
 
 function cleanMfa(v: unknown): TenantSettings['mfa'] {
   if (!v || typeof v !== 'object') return undefined;
@@ -47,8 +48,19 @@ function cleanDomains(v: unknown): string[] | undefined {
   return domains.length ? domains : undefined;
 }
 
+function cleanSession(v: unknown): TenantSettings['session'] {
+  if (!v || typeof v !== 'object') return undefined;
+  const out: NonNullable<TenantSettings['session']> = {};
+  for (const k of ['idleHours', 'absoluteHours'] as const) {
+    const n = (v as Record<string, unknown>)[k];
+    if (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 2160) out[k] = n as number;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 function cleanValue(key: SettingsKey, v: unknown): unknown {
   if (key === 'mfa') return cleanMfa(v);
+  if (key === 'session') return cleanSession(v);
   if (key === 'passwordPolicy') return cleanPasswordPolicy(v);
   return cleanDomains(v);
 }

@@ -9,6 +9,8 @@ export interface TenantSettings {
   passwordPolicy?: { minLength?: number; minScore?: 3 | 4 };
   /** When set, users of this tenant must have an email in one of these domains. */
   allowedEmailDomains?: string[];
+  /** Caps on refresh lifetimes (only shorter than the platform's, see @tessera/sessions). */
+  session?: { idleHours?: number; absoluteHours?: number };
 }
 
 @Entity({ tableName: 'tenants' })

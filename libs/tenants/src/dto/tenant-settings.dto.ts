@@ -61,6 +61,26 @@ export class PasswordPolicySettingsDto {
 }
 
 /**
+ * Session lifetimes may only be shortened (the platform bounds by login assurance are in
+ * @tessera/sessions): hours, 1 h to 90 days.
+ */
+export class SessionSettingsDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 2160, description: 'Refresh idle (sliding) lifetime cap, hours.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2160)
+  idleHours?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 2160, description: 'Session absolute lifetime cap, hours.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2160)
+  absoluteHours?: number;
+}
+
+/**
  * Tenant settings. Unknown keys, at any depth, are refused by the global ValidationPipe
  * (whitelist + forbidNonWhitelisted reach nested objects through @ValidateNested).
  * On PATCH a key set to null removes that setting.
@@ -72,6 +92,13 @@ export class TenantSettingsDto {
   @ValidateNested()
   @Type(() => MfaSettingsDto)
   mfa?: MfaSettingsDto | null;
+
+  @ApiPropertyOptional({ type: SessionSettingsDto, nullable: true })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SessionSettingsDto)
+  session?: SessionSettingsDto | null;
 
   @ApiPropertyOptional({ type: PasswordPolicySettingsDto, nullable: true })
   @IsOptional()
