@@ -1,4 +1,5 @@
 import { dropDatabase, provisionDatabase, runMigrations } from '@tessera/database';
+import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { spawnTsChild } from './processes';
 import type { ServicesInfo } from './services-child';
@@ -107,4 +108,28 @@ export function benchStore(): BenchStore {
 export function describeUrl(url: string): string {
   const u = new URL(url);
   return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+}
+
+/**
+ * Deletes this run's keys (sessions, token cache, rate-limit and brute-force counters, the
+ * reference server's token) from a shared Redis: everything under the run's prefix.
+ * Returns how many keys went.
+ */
+export async function clearStoreKeys(store: BenchStore): Promise<number> {
+  if (store.kind !== 'redis' || !store.url) return 0;
+  const redis = new Redis(store.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${store.prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
 }

@@ -35,9 +35,12 @@ export function spawnTsChild(
     /** The child exits by itself after this long, whatever happens to the parent. */
     maxLifetimeMs: number;
     killOnExit?: boolean;
+    /** Extra node options before the entry, e.g. `--cpu-prof` (BENCH_CPU_PROF_DIR). */
+    execArgv?: string[];
   },
 ): SpawnedChild {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'bench', entry)], {
+  const args = [...(opts.execArgv ?? []), '-r', '@swc-node/register', join(ROOT, 'bench', entry)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...opts.env,

@@ -1,6 +1,14 @@
 import { cpus, loadavg, release, totalmem, type, arch } from 'node:os';
 import type { LoadSettings } from './load';
-import type { BenchDatabase, BenchStore, RatioTarget, ScenarioResult } from './types';
+import type {
+  BenchDatabase,
+  BenchStore,
+  LimitTarget,
+  Metric,
+  ScenarioResult,
+  SkippedScenario,
+  Target,
+} from './types';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -29,9 +37,12 @@ export type Argon2Section =
   | { status: 'skipped' | 'failed'; reason: string };
 
 export interface TargetOutcome {
-  target: RatioTarget;
-  ratio?: number;
+  target: Target;
+  /** The ratio (0..1+) or the metric's value; absent when an input did not run. */
+  value?: number;
   pass?: boolean;
+  /** Why there is no value (e.g. "reference: skipped (no REDIS_URL)"). */
+  missing?: string;
 }
 
 /** Access-log lines a Tessera server wrote, against the requests measured on it. */
@@ -53,22 +64,73 @@ export interface BenchReport {
   /** The servers used in this run, with what each one is. */
   servers: { kind: string; description: string }[];
   results: ScenarioResult[];
+  skipped: SkippedScenario[];
   targets: TargetOutcome[];
   appLogs: AppLogCheck[];
   argon2: Argon2Section;
 }
 
+function metricValue(r: ScenarioResult, metric: Metric): number {
+  switch (metric) {
+    case 'non2xxShare': {
+      const all = Object.values(r.statusCodes).reduce((a, b) => a + b, 0);
+      return all === 0 ? 1 : r.non2xx / all;
+    }
+    default:
+      return r[metric];
+  }
+}
+
+function withinLimit(t: LimitTarget, v: number): boolean | undefined {
+  if (t.atLeast === undefined && t.atMost === undefined && t.below === undefined) return undefined;
+  return (
+    (t.atLeast === undefined || v >= t.atLeast) &&
+    (t.atMost === undefined || v <= t.atMost) &&
+    (t.below === undefined || v < t.below)
+  );
+}
+
+/**
+ * Targets are evaluated once everything has run (the argon2 child runs last, so a ratio
+ * against its verify rate is only known at the end). A target whose input was skipped or
+ * failed has no value: NOT RUN, never a PASS.
+ */
 export function evaluateTargets(
-  targets: RatioTarget[],
+  targets: Target[],
   results: ScenarioResult[],
+  skipped: SkippedScenario[],
+  argon2: Argon2Section,
 ): TargetOutcome[] {
   const byName = new Map(results.map((r) => [r.scenario.name, r]));
-  return targets.map((target) => {
+  const why = (name: string) => {
+    const s = skipped.find((x) => x.name === name);
+    return s ? `${name}: skipped (${s.reason})` : `${name}: not run`;
+  };
+  return targets.map((target): TargetOutcome => {
+    if (target.kind === 'limit') {
+      const r = byName.get(target.scenario);
+      if (!r) return { target, missing: why(target.scenario) };
+      const value = metricValue(r, target.metric);
+      return { target, value, pass: withinLimit(target, value) };
+    }
     const num = byName.get(target.numerator);
-    const den = byName.get(target.denominator);
-    if (!num || !den || den.reqPerSec === 0) return { target };
-    const ratio = num.reqPerSec / den.reqPerSec;
-    return { target, ratio, pass: target.min === undefined ? undefined : ratio >= target.min };
+    if (!num) return { target, missing: why(target.numerator) };
+    let den: number | undefined;
+    if (typeof target.denominator === 'string') {
+      const d = byName.get(target.denominator);
+      if (!d) return { target, missing: why(target.denominator) };
+      den = d.reqPerSec;
+    } else {
+      const key = target.denominator.argon2;
+      if (argon2.status !== 'ok')
+        return { target, missing: `argon2id bench ${argon2.status} (${argon2.reason})` };
+      const v = argon2.data[key];
+      den = typeof v === 'number' ? v : undefined;
+      if (den === undefined) return { target, missing: `argon2id bench reported no ${key}` };
+    }
+    if (!den) return { target, missing: 'denominator is 0' };
+    const value = num.reqPerSec / den;
+    return { target, value, pass: target.min === undefined ? undefined : value >= target.min };
   });
 }
 
@@ -78,7 +140,47 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 /** Server CPU time per request: a cost measure that does not depend on how busy the load generator is. */
 const usPerReq = (r: ScenarioResult) =>
-  r.cpu && r.reqPerSec > 0 ? `${Math.round((r.cpu.serverCores * 1e6) / r.reqPerSec)} µs` : 'n/a';
+  r.concurrentWith
+    ? 'shared'
+    : r.cpu && r.reqPerSec > 0
+      ? `${Math.round((r.cpu.serverCores * 1e6) / r.reqPerSec)} µs`
+      : 'n/a';
+
+/** A metric's value with what it is, e.g. "1,234 2xx/s", "p99 12 ms", "0% non-2xx". */
+function formatMetric(metric: Metric, v: number, withLabel = true): string {
+  switch (metric) {
+    case 'reqPerSec':
+      return `${n0(v)}${withLabel ? ' req/s' : '/s'}`;
+    case 'okPerSec':
+      return `${n0(v)}${withLabel ? ' 2xx/s' : '/s'}`;
+    case 'p50Ms':
+    case 'p99Ms':
+      return `${withLabel ? `${metric.slice(0, 3)} ` : ''}${ms(v)}`;
+    case 'non2xxShare':
+      return `${Number((v * 100).toFixed(3))}%${withLabel ? ' non-2xx' : ''}`;
+  }
+}
+
+function targetValue(t: TargetOutcome): string {
+  if (t.value === undefined) return `n/a (${t.missing ?? 'not run'})`;
+  return t.target.kind === 'limit' ? formatMetric(t.target.metric, t.value) : pct(t.value);
+}
+
+export function targetGoal(target: Target): string {
+  if (target.kind !== 'limit') return target.min === undefined ? '—' : `≥ ${pct(target.min)}`;
+  const f = (v: number) => formatMetric(target.metric, v, false);
+  const parts = [
+    target.atLeast !== undefined ? `≥ ${f(target.atLeast)}` : '',
+    target.atMost !== undefined ? `≤ ${f(target.atMost)}` : '',
+    target.below !== undefined ? `< ${f(target.below)}` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : '—';
+}
+
+/** One line per target for the console. */
+export function targetLine(t: TargetOutcome): string {
+  return `${t.target.name}: ${targetValue(t)} (goal ${targetGoal(t.target)}) ${verdict(t)}`;
+}
 const cpuCell = (r: ScenarioResult) =>
   r.cpu ? `${r.cpu.serverCores} / ${r.cpu.loadCores} / ${r.cpu.otherCores}` : 'n/a';
 
@@ -91,6 +193,10 @@ function scenarioTable(r: ScenarioResult): string {
     `### ${s.name}${s.informational ? ' (informational)' : ''}`,
     '',
     `\`${s.method} ${s.path}\` on the **${s.server}** server, ${r.connections} connections.` +
+      (r.concurrentWith
+        ? ` **Ran at the same time as "${r.concurrentWith}"** (same server, same measured window; ` +
+          'the CPU columns cover both loads).'
+        : '') +
       (s.description ? ` ${s.description}` : ''),
     '',
     '| req/s (mean) | p50 | p99 | max | requests | non-2xx | errors | timeouts | server CPU/req | CPU server / load gen / other |',
@@ -100,6 +206,7 @@ function scenarioTable(r: ScenarioResult): string {
     '',
     `Status codes: ${statuses || 'none'}.`,
     '',
+    ...(r.notes?.length ? [...r.notes.map((n) => `- ${n}`), ''] : []),
   ].join('\n');
 }
 
@@ -140,7 +247,7 @@ function argon2Section(a: Argon2Section): string {
 }
 
 export function verdict(t: TargetOutcome): string {
-  if (t.ratio === undefined) return 'NOT RUN';
+  if (t.value === undefined) return 'NOT RUN';
   if (t.pass === undefined) return 'info';
   return t.pass ? 'PASS' : 'FAIL';
 }
@@ -169,6 +276,19 @@ export function renderReport(r: BenchReport): string {
       'at LOG_LEVEL=info, part of the measured cost) to a file',
     `- load: autocannon in the parent process, ${r.settings.connections} connections (unless a scenario says otherwise), ` +
       `pipelining 1, ${r.settings.warmupSec} s warm-up then ${r.settings.durationSec} s measured, 127.0.0.1 only`,
+    ...(r.servers.some((x) => x.kind === 'app-sessions')
+      ? [
+          '- rate limits: the Sessions scenarios run on **app-sessions**, started with RATE_LIMIT_AUTH_PER_MINUTE and ' +
+            'RATE_LIMIT_DEFAULT_PER_MINUTE = 1,000,000 (the highest value the config accepts), because all load comes ' +
+            'from one IP (127.0.0.1): the limiter still counts every request in Redis, it never refuses',
+        ]
+      : []),
+    ...(r.skipped.length
+      ? [
+          `- **not a full run**: skipped ${r.skipped.map((x) => `"${x.name}" (${x.reason})`).join(', ')}; ` +
+            'the full run is `REDIS_URL=redis://127.0.0.1:6379 npm run bench`',
+        ]
+      : []),
     '',
     `> **CPU contention.** The load generator and the server under test share this machine's ${m.cores} cores. ` +
       'Absolute numbers are therefore lower than a dedicated load box would show. Every server runs alone, in its own ' +
@@ -182,12 +302,12 @@ export function renderReport(r: BenchReport): string {
     '',
     '## Targets',
     '',
-    '| target | ratio | goal | result |',
+    '| target | value | goal | result |',
     '|---|---:|---:|:---:|',
     ...r.targets.map(
       (t) =>
-        `| ${t.target.name} | ${t.ratio === undefined ? 'n/a' : pct(t.ratio)} | ` +
-        `${t.target.min === undefined ? '—' : `≥ ${pct(t.target.min)}`} | ${t.pass === undefined ? verdict(t) : `**${verdict(t)}**`} |`,
+        `| ${t.target.name} | ${targetValue(t)} | ${targetGoal(t.target)} | ` +
+        `${t.pass === undefined ? verdict(t) : `**${verdict(t)}**`} |`,
     ),
     '',
     ...r.targets.map((t) => `- ${t.target.name}: ${t.target.source}`),
@@ -201,13 +321,19 @@ export function renderReport(r: BenchReport): string {
         `| ${x.scenario.name}${x.scenario.informational ? ' _(info)_' : ''} | ${x.scenario.server} | ${n0(x.reqPerSec)} | ` +
         `${ms(x.p50Ms)} | ${ms(x.p99Ms)} | ${x.non2xx} | ${x.errors} | ${usPerReq(x)} | ${cpuCell(x)} |`,
     ),
+    ...r.skipped.map(
+      (x) => `| ${x.name} | ${x.server} | skipped (${x.reason}) | — | — | — | — | — | — |`,
+    ),
     '',
     '"CPU server / load gen / other": cores used during the measured window by the server process, by the load ' +
       'generator (autocannon, this process) and by every other process on the machine (from /proc). A server at ~1.0 is ' +
       "saturated (one event loop); a load generator near 1.0 is the limit instead, and then the server's req/s is " +
       'understated (for bare, that flatters the ratio). "server CPU/req" is server CPU time per response, a cost ' +
-      `measure less sensitive to either. "other" well above 0 means a neighbour competed for the ${m.cores} cores during ` +
-      'that scenario and its numbers are low; re-run on a quiet machine before drawing conclusions.',
+      'measure less sensitive to either ("shared" for two loads run at the same time: one CPU window for both).' +
+      ` "other" well above 0 means a neighbour competed for the ${m.cores} cores during ` +
+      'that scenario and its numbers are low; re-run on a quiet machine before drawing conclusions. Exception: for ' +
+      'the scenarios that reach PostgreSQL or Redis (reference, the Sessions rows), "other" includes those servers ' +
+      'working for the server under test — there it is part of the cost, not a neighbour.',
     '',
     '## Scenarios',
     '',

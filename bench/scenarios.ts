@@ -1,4 +1,14 @@
-import type { RatioTarget, Scenario, ServerDef, ServerKind } from './types';
+import { bearerSetup, BENCH_USER_COUNT, loginSetup, refreshSetup } from './sessions';
+import type { Scenario, ServerDef, ServerKind, Target } from './types';
+
+/**
+ * RATE_LIMIT_*_PER_MINUTE accept at most 1,000,000 (libs/config): the highest the app
+ * allows. All load comes from 127.0.0.1, one client IP, far below that rate; the limiter
+ * still runs and counts on every request, it never refuses.
+ */
+const RAISED_RATE_LIMIT = '1000000';
+/** Connections of each side of "/v1/me during a login flood". */
+const FLOOD_CONNECTIONS = 20;
 
 /**
  * The servers. Every one is started the same way (`node -r @swc-node/register bench/<entry>`),
@@ -22,7 +32,44 @@ export const SERVERS: Record<ServerKind, ServerDef> = {
     env: { LOG_LEVEL: 'warn' },
     description: 'the API from createApiApp(), LOG_LEVEL=warn (no access-log line)',
   },
+  reference: {
+    entry: 'reference-server.ts',
+    tessera: false,
+    needsRedis: true,
+    env: ({ store }) => ({ REDIS_URL: store.url ?? '', REDIS_PREFIX: store.prefix }),
+    description:
+      'NestJS 11 + FastifyAdapter whose only work per request is one ES256 verification (jose `jwtVerify`, key ' +
+      'generated at start) and one Redis GET (ioredis, same client settings as the app) of a key derived from the ' +
+      'token: the floor of the access-token design',
+  },
+  'app-sessions': {
+    entry: 'app-server.ts',
+    tessera: true,
+    env: {
+      RATE_LIMIT_AUTH_PER_MINUTE: RAISED_RATE_LIMIT,
+      RATE_LIMIT_DEFAULT_PER_MINUTE: RAISED_RATE_LIMIT,
+    },
+    description:
+      'the API from createApiApp(), LOG_LEVEL=info, with RATE_LIMIT_AUTH_PER_MINUTE and ' +
+      'RATE_LIMIT_DEFAULT_PER_MINUTE at 1,000,000 (the maximum the config accepts) so the per-IP limits — all ' +
+      'load comes from 127.0.0.1 — never refuse; the limiter still runs and counts on every request',
+  },
 };
+
+const loginScenario = (name: string, connections: number, informational: boolean): Scenario => ({
+  name,
+  server: 'app-sessions',
+  method: 'POST',
+  path: '/v1/auth/login',
+  connections,
+  informational,
+  description:
+    `Real password logins: Passport local strategy, body validation, per-account brute-force counter (reserve + ` +
+    `reset in the store), one argon2id verify (m=19456, t=2, p=1), session + refresh token rows, ES256 signing, ` +
+    `token-cache writes, audit row. ${BENCH_USER_COUNT} active users (written directly into the database, one ` +
+    `shared argon2id hash) taken round-robin, so no account ever has a failure counted.`,
+  setup: loginSetup,
+});
 
 /** Scenarios run in this order, grouped by server (a server is started once per group). */
 export const SCENARIOS: Scenario[] = [
@@ -53,9 +100,60 @@ export const SCENARIOS: Scenario[] = [
     description:
       'The same app at LOG_LEVEL=warn: the difference to the row above is the cost of the access-log line.',
   },
+  {
+    name: 'reference',
+    server: 'reference',
+    method: 'GET',
+    path: '/v1/me',
+    // The issue's targets are at 50 connections: fixed here, whatever BENCH_CONNECTIONS says.
+    connections: 50,
+    description:
+      'One ES256 verification (jose) + one Redis GET per request, nothing else: the floor for an authenticated request.',
+    async setup({ baseUrl }) {
+      const res = await fetch(new URL('/bench/token', baseUrl));
+      const { access_token } = (await res.json()) as { access_token: string };
+      return { headers: { authorization: `Bearer ${access_token}` } };
+    },
+  },
+  loginScenario('app login', 8, false),
+  {
+    name: 'app /v1/me (access JWT)',
+    server: 'app-sessions',
+    method: 'GET',
+    path: '/v1/me',
+    connections: 50,
+    description:
+      'One access token from a real login. The global guard chain (throttle counter → bearer JWT: shape, header, ' +
+      'key by kid, ES256 signature and claims with jose, token-cache GET), then the controller: one transaction ' +
+      'with the tenant set (RLS) reading user + tenant. Access log on.',
+    setup: bearerSetup,
+  },
+  {
+    name: 'app refresh',
+    server: 'app-sessions',
+    method: 'POST',
+    path: '/v1/auth/refresh',
+    description:
+      'Rotating refresh tokens: each connection chains its own session, sending the refresh_token of its ' +
+      'previous response (seeded per run by one real login per connection). Per call: lookup by HMAC digest, ' +
+      'conditional consume, new refresh token row, new ES256 access token, token-cache writes, audit row.',
+    setup: refreshSetup,
+  },
+  {
+    name: 'app /v1/me during login flood',
+    server: 'app-sessions',
+    method: 'GET',
+    path: '/v1/me',
+    connections: FLOOD_CONNECTIONS,
+    description:
+      `The /v1/me load of above with ${FLOOD_CONNECTIONS} connections, while ${FLOOD_CONNECTIONS} other connections ` +
+      'flood POST /v1/auth/login (argon2id on the libuv threadpool): does password hashing starve authenticated requests?',
+    setup: bearerSetup,
+    alongside: loginScenario('app login flood (alongside /v1/me)', FLOOD_CONNECTIONS, true),
+  },
 ];
 
-export const TARGETS: RatioTarget[] = [
+export const TARGETS: Target[] = [
   {
     name: 'app /health/live ÷ bare',
     numerator: 'app /health/live',
@@ -75,5 +173,81 @@ export const TARGETS: RatioTarget[] = [
     denominator: 'app /health/live, no access log',
     source:
       'information: throughput kept when the access-log line is written (1 − this = its cost)',
+  },
+  {
+    name: 'app login ÷ argon2id verify rate',
+    numerator: 'app login',
+    denominator: { argon2: 'verifyPerSec' },
+    min: 0.85,
+    source:
+      'issue Sessions: login at least 85% of the raw argon2id verify rate at the same parameters ' +
+      '(runArgon2Bench() verifyPerSec, same run, concurrency = threadpool size)',
+  },
+  {
+    name: 'app /v1/me ÷ reference',
+    numerator: 'app /v1/me (access JWT)',
+    denominator: 'reference',
+    min: 0.6,
+    source: "issue Sessions: authenticated GET /v1/me at least 60% of the reference's req/s",
+  },
+  {
+    kind: 'limit',
+    name: 'app login non-2xx',
+    scenario: 'app login',
+    metric: 'non2xxShare',
+    atMost: 0,
+    source:
+      'every bench login succeeds: no per-IP 429, no per-account lock (so the rate is not flattered by cheap refusals)',
+  },
+  {
+    kind: 'limit',
+    name: 'app /v1/me non-2xx',
+    scenario: 'app /v1/me (access JWT)',
+    metric: 'non2xxShare',
+    atMost: 0,
+    source: 'latencies cover 2xx only: every measured /v1/me must be a 200',
+  },
+  {
+    kind: 'limit',
+    name: 'app /v1/me p99 at 50 connections',
+    scenario: 'app /v1/me (access JWT)',
+    metric: 'p99Ms',
+    below: 25,
+    source: 'issue Sessions: p99 under 25 ms at 50 connections',
+  },
+  {
+    kind: 'limit',
+    name: 'app refresh rate',
+    scenario: 'app refresh',
+    metric: 'okPerSec',
+    atLeast: 2000,
+    source: 'issue Sessions: refresh at least 2,000/s (successful rotations, 2xx only)',
+  },
+  {
+    kind: 'limit',
+    name: 'app refresh non-2xx',
+    scenario: 'app refresh',
+    metric: 'non2xxShare',
+    atMost: 0.001,
+    source:
+      'every chained refresh succeeds (~0 non-2xx; a broken chain is reported under the scenario)',
+  },
+  {
+    kind: 'limit',
+    name: 'app /v1/me p99 during login flood',
+    scenario: 'app /v1/me during login flood',
+    metric: 'p99Ms',
+    below: 100,
+    source:
+      "issue Sessions: an authenticated request's p99 stays under 100 ms while a login flood runs " +
+      `(${FLOOD_CONNECTIONS} + ${FLOOD_CONNECTIONS} connections)`,
+  },
+  {
+    kind: 'limit',
+    name: 'app /v1/me non-2xx during login flood',
+    scenario: 'app /v1/me during login flood',
+    metric: 'non2xxShare',
+    atMost: 0,
+    source: 'latencies cover 2xx only, so the flood must not turn /v1/me into errors either',
   },
 ];
