@@ -45,6 +45,17 @@ export class PreTenantLookup {
     return r ? { id: r.id, tenantId: r.tenant_id, sessionId: r.session_id } : null;
   }
 
+  /**
+   * The profile behind a verified access token, in one round trip and no transaction: read
+   * by user id AND tenant id, both taken from the token (never from the request).
+   */
+  async sessionProfile(userId: string, tenantId: string) {
+    const rows = await this.orm.em.fork().execute<
+      { id: string; email: string; name: string; status: string; role: string; verified: boolean; tid: string; slug: string; tname: string }[]
+    >('select * from session_profile(?, ?)', [userId, tenantId]);
+    return rows[0] ?? null;
+  }
+
   async tenantBySlug(slug: string): Promise<TenantRef | null> {
     const rows = await this.orm.em
       .fork()

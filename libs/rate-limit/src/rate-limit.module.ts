@@ -1,15 +1,15 @@
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerStorageService } from '@nestjs/throttler';
 import { TesseraConfig, TESSERA_CONFIG } from '@tessera/config';
 import { REDIS_CLIENT } from '@tessera/store';
 import type Redis from 'ioredis';
+import { EvalShaThrottlerStorage } from './evalsha-throttler.storage';
 import { FailClosedThrottlerStorage } from './fail-closed.storage';
 import { RateLimitGuard } from './rate-limit.guard';
 
 /**
  * Redis-backed limits shared by every instance (@nest-lab/throttler-storage-redis: an
- * atomic Lua script per hit); in-process counters in the embedded default.
+ * atomic Lua script per hit, sent by SHA); in-process counters in the embedded default.
  */
 @Module({
   imports: [
@@ -17,7 +17,7 @@ import { RateLimitGuard } from './rate-limit.guard';
       inject: [TESSERA_CONFIG, REDIS_CLIENT],
       useFactory: (config: TesseraConfig, redis: Redis | null) => ({
         throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimit.defaultPerMinute }],
-        storage: new FailClosedThrottlerStorage(redis ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageService()),
+        storage: new FailClosedThrottlerStorage(redis ? new EvalShaThrottlerStorage(redis) : new ThrottlerStorageService()),
       }),
     }),
   ],
