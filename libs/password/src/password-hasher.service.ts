@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ConcurrencyGate, defaultArgon2Concurrency } from './argon2-gate';
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 // Named imports compile to property reads on the module at call time, which lets the spec
 // prove with a spy that oversized input never reaches argon2.
@@ -71,6 +72,7 @@ export function resolveArgon2Params(override?: Partial<Argon2Params>): Argon2Par
 export class PasswordHasher implements OnModuleInit {
   readonly params: Readonly<Argon2Params>;
   private dummyHash?: Promise<string>;
+  private readonly gate = new ConcurrencyGate(defaultArgon2Concurrency());
 
   constructor(@Optional() @Inject(PASSWORD_HASHER_OPTIONS) options?: PasswordHasherOptions) {
     this.params = Object.freeze(resolveArgon2Params(options?.argon2));
@@ -97,7 +99,7 @@ export class PasswordHasher implements OnModuleInit {
 
     if (storedHash.startsWith(ARGON2ID_PREFIX)) {
       try {
-        const ok = await argon2Verify(storedHash, normalized);
+        const ok = await this.gate.run(() => argon2Verify(storedHash, normalized));
         // needsRehash flags any difference from the current parameters, so hashes converge
         // on the configured policy as users log in.
         return { ok, needsRehash: ok && needsRehash(storedHash, this.params) };
@@ -128,7 +130,8 @@ export class PasswordHasher implements OnModuleInit {
     const normalized = normalizeWithinLimit(password);
     if (normalized === null) return false;
     try {
-      await argon2Verify(await this.getDummyHash(), normalized);
+      const dummy = await this.getDummyHash();
+      await this.gate.run(() => argon2Verify(dummy, normalized));
     } catch {
       // Nothing to report: the answer is false whatever happened.
     }
@@ -136,7 +139,7 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   private async argon2idHash(normalized: string): Promise<string> {
-    return toCanonicalArgon2(await argon2Hash(normalized, { type: argon2id, ...this.params }));
+    return toCanonicalArgon2(await this.gate.run(() => argon2Hash(normalized, { type: argon2id, ...this.params })));
   }
 
   /** A hash of a random value nobody knows, with the current parameters; computed once. */
