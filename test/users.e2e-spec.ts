@@ -637,11 +637,12 @@ describe('users (admin API, invitations, activation, self-service)', () => {
       ]);
     });
 
-    it('disable: the user is refused on its next request (401); enable restores it; events published', async () => {
+    it('disable: the user is refused on its next request (401); enable lets it log in again; events published', async () => {
+      const password = strongPassword();
       const admin = await createUser({
         tenantId: tenantA.id,
         role: 'tenant_admin',
-        password: strongPassword(),
+        password,
       });
       const me = asUser(admin.id);
       expect((await t.http.get('/v1/users').set(me)).status).toBe(200);
@@ -665,7 +666,12 @@ describe('users (admin API, invitations, activation, self-service)', () => {
       const enabled = await t.http.post(`/v1/users/${admin.id}/enable`).set(asUser(adminA.id));
       expect(enabled.body.status).toBe('active');
       expect(await auditRowsFor(admin.id, 'user.enable')).toHaveLength(1);
-      expect((await t.http.get('/v1/users').set(me)).status).toBe(200);
+      // Disabling ended its sessions for good: the old token stays dead, a new login works.
+      expect((await t.http.get('/v1/users').set(me)).status).toBe(401);
+      const login = await t.http.post('/v1/auth/login').send({ email: admin.email, password });
+      expect(login.status).toBe(200);
+      const again = await t.http.get('/v1/users').set({ authorization: `Bearer ${login.body.access_token}` });
+      expect(again.status).toBe(200);
     });
 
     it('delete: 204, the row is gone, user.deleted published, the audit row remembers who it was', async () => {

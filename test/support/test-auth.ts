@@ -1,56 +1,53 @@
-import { Injectable, Module, OnModuleInit } from '@nestjs/common';
-import { Authenticator, AuthenticatorRegistry, GeneralRole, Principal } from '@tessera/auth';
-import { ProblemError } from '@tessera/http';
+import { Injectable, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { GeneralRole } from '@tessera/auth';
+import { ACR, SessionService } from '@tessera/sessions';
 import { hash } from 'argon2';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from './app';
 
 /**
- * TEST-ONLY credential until the Sessions issue brings real login and access tokens:
- * `Authorization: TestUser <userId>` authenticates as that user if it exists and is active,
- * with its current role. It is composed into the app only by e2e tests (never by apps/),
- * and it reads the user as the database superuser, outside the app's own data path.
+ * Real credentials for e2e tests that act as a given user: when a test app composed
+ * TestAuthModule, createUser() starts a real session for every active user it creates
+ * (SessionService.start: a sessions row, a refresh token, an ES256 access token in the
+ * token cache) and asUser(id) sends that access token. Nothing is faked: the request goes
+ * through the same authenticator, cache and guards as a client's after POST /v1/auth/login
+ * (which test/sessions.e2e-spec.ts and test/login-security.e2e-spec.ts exercise over HTTP).
  */
+let sessions: SessionService | undefined;
+const tokens = new Map<string, string>();
+
 @Injectable()
-export class TestUserAuthenticator implements Authenticator, OnModuleInit {
-  readonly name = 'test-user';
-  constructor(private readonly registry: AuthenticatorRegistry) {}
+export class TestSessionIssuer implements OnModuleInit, OnModuleDestroy {
+  constructor(private readonly moduleRef: ModuleRef) {}
 
   onModuleInit() {
-    this.registry.register(this);
+    sessions = this.moduleRef.get(SessionService, { strict: false });
   }
 
-  supports(authorization: string): boolean {
-    return authorization.startsWith('TestUser ');
-  }
-
-  async authenticate(authorization: string): Promise<Principal> {
-    const id = authorization.slice('TestUser '.length).trim();
-    const [u] = /^[0-9a-f-]{36}$/.test(id)
-      ? await sql<{ id: string; tenant_id: string; role: GeneralRole; status: string }>(
-          'select id, tenant_id, role, status from users where id = $1',
-          [id],
-        )
-      : [];
-    if (!u || u.status !== 'active') throw ProblemError.unauthorized('The credential is not valid.', 'Bearer realm="tessera", error="invalid_token"');
-    return {
-      kind: 'user',
-      userId: u.id,
-      tenantId: u.tenant_id,
-      role: u.role,
-      sessionId: 'test-session',
-      amr: ['pwd'],
-      acr: 'urn:tessera:acr:test',
-      authTime: Math.floor(Date.now() / 1000),
-      tokenId: 'test-token',
-    };
+  onModuleDestroy() {
+    sessions = undefined;
   }
 }
 
-@Module({ providers: [TestUserAuthenticator] })
+@Module({ providers: [TestSessionIssuer] })
 export class TestAuthModule {}
 
-export const asUser = (userId: string) => ({ authorization: `TestUser ${userId}` });
+/** Authorization header of the user's session; a user without one (not active) gets a dead token. */
+export const asUser = (userId: string) => ({
+  authorization: `Bearer ${tokens.get(userId) ?? 'not.a-valid.token'}`,
+});
+
+/** Starts (another) real session for a user and makes asUser() use it. */
+export async function signIn(user: { id: string; tenantId: string; role?: GeneralRole }) {
+  if (!sessions) throw new Error('compose TestAuthModule into the test app first');
+  const pair = await sessions.start(
+    { id: user.id, tenantId: user.tenantId, role: user.role ?? 'member' },
+    { method: 'password', amr: ['pwd'], acr: ACR.password },
+  );
+  tokens.set(user.id, pair.access_token);
+  return pair;
+}
 
 export const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000001';
 
@@ -91,7 +88,9 @@ export async function createUser(opts: {
      values ($1, $2, $3, $4, $5, $6, $7, $8, now())`,
     [id, opts.tenantId, email, email.normalize('NFKC').trim().toLowerCase(), opts.name ?? 'Test User', opts.status ?? 'active', opts.role ?? 'member', passwordHash],
   );
-  return { id, email, tenantId: opts.tenantId };
+  const user = { id, email, tenantId: opts.tenantId };
+  if (sessions && (opts.status ?? 'active') === 'active') await signIn({ ...user, role: opts.role });
+  return user;
 }
 
 /** The audit rows of a tenant (or the platform chain) for an action, newest last. */
