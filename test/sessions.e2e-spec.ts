@@ -212,6 +212,25 @@ describe('sessions: login, refresh, logout, revocation', () => {
     expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: p3.refresh_token })).status).toBe(401);
   });
 
+  it('suspending a tenant ends its sessions at once; login and refresh are refused while suspended', async () => {
+    const reseller = await createTenant();
+    const child = await createTenant({ parentId: reseller.id });
+    const domainAdmin = await createUser({ tenantId: reseller.id, role: 'domain_admin', password: PASSWORD });
+    const u = await createUser({ tenantId: child.id, password: PASSWORD });
+    const adminPair = await login(t, domainAdmin.email);
+    const pair = await login(t, u.email);
+    expect((await t.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(200);
+    const res = await t.http.patch(`/v1/tenants/${child.id}`).set(auth(adminPair.access_token)).send({ status: 'suspended' });
+    expect(res.status).toBe(200);
+    expect((await t.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(401);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token })).status).toBe(401);
+    expect((await t.http.post('/v1/auth/login').send({ email: u.email, password: PASSWORD })).status).toBe(401);
+    const [row] = await sql<{ revoked_reason: string }>(`select revoked_reason from sessions where user_id = $1`, [u.id]);
+    expect(row.revoked_reason).toBe('tenant_suspended');
+    // The domain admin of the parent is untouched.
+    expect((await t.http.get('/v1/me').set(auth(adminPair.access_token))).status).toBe(200);
+  });
+
   it('a token whose hash left the cache is refused, and refresh still works', async () => {
     const u = await newUser();
     const pair = await login(t, u.email);

@@ -7,7 +7,8 @@ import { Injectable, Logger } from '@nestjs/common';
 export type AccountEvent =
   | { type: 'user.disabled'; tenantId: string; userId: string }
   | { type: 'user.deleted'; tenantId: string; userId: string }
-  | { type: 'user.password_changed'; tenantId: string; userId: string; reason: 'change' | 'reset' | 'activation' };
+  | { type: 'user.password_changed'; tenantId: string; userId: string; reason: 'change' | 'reset' | 'activation' }
+  | { type: 'tenant.suspended'; tenantId: string };
 
 type Handler = (event: AccountEvent) => Promise<void> | void;
 

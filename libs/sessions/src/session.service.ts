@@ -83,6 +83,10 @@ export class SessionService implements OnModuleInit {
   onModuleInit(): void {
     // Credential and status changes end every session of the user, on every instance.
     this.events.subscribe(async (e) => {
+      if (e.type === 'tenant.suspended') {
+        await this.revokeTenantSessions(e.tenantId, 'tenant_suspended');
+        return;
+      }
       const reason = e.type === 'user.password_changed' ? `password_${e.reason}` : e.type.replace('user.', 'user_');
       await this.revokeUserSessions(e.tenantId, e.userId, reason);
     });
@@ -289,6 +293,20 @@ export class SessionService implements OnModuleInit {
     });
     await this.cache.forgetSessions(ids);
     await this.cache.forgetUser(userId);
+    return ids.length;
+  }
+
+  /** Ends every session in a tenant (suspension). */
+  async revokeTenantSessions(tenantId: string, reason: string): Promise<number> {
+    const ids = await this.db.withTenant(tenantId, async (em) => {
+      const revoked = await this.revokeInTx(em, {}, reason);
+      await this.audit.record(
+        { action: 'session.revoke_all', outcome: 'success', tenantId, actor: { type: 'system' }, target: { type: 'tenant', id: tenantId }, params: { sessions: revoked.length }, reason },
+        em,
+      );
+      return revoked;
+    });
+    await this.cache.forgetSessions(ids);
     return ids.length;
   }
 

@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
-import { roleAtLeast, TenantAccess } from '@tessera/auth';
+import { AccountEvents, roleAtLeast, TenantAccess } from '@tessera/auth';
 import { isUuid, PLATFORM_TENANT_ID, PreTenantLookup, TenantDb } from '@tessera/database';
 import { actorTenantId, auditActor, TenantActor } from './tenant-actor';
 import { decodeCursor, encodeCursor } from './tenant-cursor';
@@ -103,6 +103,7 @@ export class TenantsService {
     private readonly access: TenantAccess,
     private readonly audit: AuditService,
     private readonly lookup: PreTenantLookup,
+    private readonly events: AccountEvents,
   ) {}
 
   /**
@@ -217,7 +218,7 @@ export class TenantsService {
         }
       }
       const name = input.name === undefined ? undefined : cleanName(input.name);
-      return this.db.withTenant(actorTenantId(actor), async (em) => {
+      const result = await this.db.withTenant(actorTenantId(actor), async (em) => {
         const [row] = await em.execute<TenantRow[]>(
           `select ${TENANT_COLUMNS} from tenants where id = ? for update`,
           [id],
@@ -260,6 +261,11 @@ export class TenantsService {
         );
         return toTenantRecord(updated);
       });
+      // After commit: a suspended tenant's sessions end everywhere (the Sessions module listens).
+      if (input.status === 'suspended' && result.status === 'suspended') {
+        await this.events.publish({ type: 'tenant.suspended', tenantId: id });
+      }
+      return result;
     });
   }
 
