@@ -1,15 +1,10 @@
 import { SecretDigest } from '@tessera/crypto';
-import {
-  dropDatabase,
-  PLATFORM_TENANT_ID,
-  provisionDatabase,
-  runMigrations,
-} from '@tessera/database';
+import { PLATFORM_TENANT_ID } from '@tessera/database';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { TEST_MASTER_KEY, testConfig } from './support/app';
+import { createScratchDatabase, ScratchDatabase } from './support/scratch-db';
 
 const exec = promisify(execFile);
 const CLI_ENTRY = 'apps/cli/src/main.ts';
@@ -27,8 +22,7 @@ interface CliResult {
  * roles, fresh migrations) where "the first bootstrap" is deterministic.
  */
 describe('operator CLI: bootstrap and tenants', () => {
-  const database = `tessera_test_cli_${randomBytes(4).toString('hex')}`;
-  let urls: { ownerUrl: string; appUrl: string; superUrl: string };
+  let urls: ScratchDatabase;
 
   async function q<T = Record<string, unknown>>(
     text: string,
@@ -65,23 +59,11 @@ describe('operator CLI: bootstrap and tenants', () => {
   }
 
   beforeAll(async () => {
-    const admin = process.env.TEST_ADMIN_URL!;
-    // Same role passwords as the run's own database, so provisioning changes nothing for other files.
-    const provisioned = await provisionDatabase({
-      adminUrl: admin,
-      database,
-      ownerPassword: decodeURIComponent(new URL(process.env.TEST_OWNER_DATABASE_URL!).password),
-      appPassword: decodeURIComponent(new URL(process.env.TEST_APP_DATABASE_URL!).password),
-      recreate: true,
-    });
-    await runMigrations(provisioned.ownerUrl);
-    const superUrl = new URL(admin);
-    superUrl.pathname = `/${database}`;
-    urls = { ...provisioned, superUrl: superUrl.toString() };
+    urls = await createScratchDatabase('tessera_test_cli');
   }, 60_000);
 
   afterAll(async () => {
-    await dropDatabase(process.env.TEST_ADMIN_URL!, database);
+    await urls.drop();
   });
 
   describe('bootstrap', () => {

@@ -3,17 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@tessera/audit';
 import { ConfigModule, decodeMasterKey, loadConfig } from '@tessera/config';
 import { CryptoModule, deriveKey } from '@tessera/crypto';
-import {
-  DatabaseModule,
-  dropDatabase,
-  provisionDatabase,
-  runMigrations,
-  TenantDb,
-} from '@tessera/database';
+import { DatabaseModule, TenantDb } from '@tessera/database';
 import { calculateJwkThumbprint, createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import type { CryptoKey } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { createScratchDatabase, ScratchDatabase } from '../../../test/support/scratch-db';
 import { openPrivateKey, PrivateKeyDecryptError } from './private-key-box';
 import { SigningKeyOptions } from './signing-key.options';
 import { SigningKeyService } from './signing-key.service';
@@ -56,8 +51,7 @@ async function verifyWith(svc: SigningKeyService, token: string) {
  * database over HTTP.
  */
 describe('signing keys (integration, private database)', () => {
-  const database = `tessera_test_keys_${randomBytes(4).toString('hex')}`;
-  let urls: { ownerUrl: string; appUrl: string; superUrl: string };
+  let urls: ScratchDatabase;
   const contexts: INestApplicationContext[] = [];
 
   async function q<T = Record<string, unknown>>(
@@ -129,23 +123,12 @@ describe('signing keys (integration, private database)', () => {
     );
 
   beforeAll(async () => {
-    const admin = process.env.TEST_ADMIN_URL!;
-    const provisioned = await provisionDatabase({
-      adminUrl: admin,
-      database,
-      ownerPassword: decodeURIComponent(new URL(process.env.TEST_OWNER_DATABASE_URL!).password),
-      appPassword: decodeURIComponent(new URL(process.env.TEST_APP_DATABASE_URL!).password),
-      recreate: true,
-    });
-    await runMigrations(provisioned.ownerUrl);
-    const superUrl = new URL(admin);
-    superUrl.pathname = `/${database}`;
-    urls = { ...provisioned, superUrl: superUrl.toString() };
+    urls = await createScratchDatabase('tessera_test_keys');
   }, 60_000);
 
   afterAll(async () => {
     for (const c of contexts) await c.close();
-    await dropDatabase(process.env.TEST_ADMIN_URL!, database);
+    await urls.drop();
   });
 
   // The instance under test (default timings) and another one sharing the database, which
