@@ -51,9 +51,15 @@ export class PreTenantLookup {
    */
   async sessionProfile(userId: string, tenantId: string) {
     const rows = await this.orm.em.fork().execute<
-      { id: string; email: string; name: string; status: string; role: string; verified: boolean; tid: string; slug: string; tname: string }[]
+      { id: string; email: string; name: string; status: string; role: string; verified: boolean; tid: string; slug: string; tname: string; tstatus: string }[]
     >('select * from session_profile(?, ?)', [userId, tenantId]);
     return rows[0] ?? null;
+  }
+
+  /** Whether a session is still live (not revoked), in one round trip. */
+  async sessionIsLive(sessionId: string, tenantId: string): Promise<boolean> {
+    const rows = await this.orm.em.fork().execute<{ live: boolean }[]>('select session_is_live(?, ?) as live', [sessionId, tenantId]);
+    return rows[0]?.live === true;
   }
 
   async tenantBySlug(slug: string): Promise<TenantRef | null> {

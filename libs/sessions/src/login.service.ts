@@ -32,18 +32,20 @@ export class LoginService {
 
   async verifyPassword(email: string, password: string, tenantSlug?: string): Promise<User> {
     const emailNormalized = normalizeEmail(email);
-    const known = await this.lookup.userByEmail(emailNormalized);
     const lockedFor = await this.brute.lockedFor(emailNormalized);
     const attempt = lockedFor > 0 ? Infinity : await this.brute.reserve(emailNormalized);
     if (attempt > LOCK_AFTER_FAILURES) {
       await this.hasher.verifyDummy(password);
+      const known = await this.lookup.userByEmail(emailNormalized);
       await this.fail(known?.tenantId ?? null, known?.id ?? null, 'account_locked');
       throw invalidCredentials();
     }
     const user = await this.credentials.verifyPasswordForLogin(emailNormalized, password);
     let reason: string | null = null;
+    // Who the address belongs to matters only for a failure's audit row and lock mail.
+    const known = user ? { id: user.id, tenantId: user.tenantId, status: user.status } : await this.lookup.userByEmail(emailNormalized);
     if (!user) reason = !known ? 'unknown_user' : known.status !== 'active' ? `user_${known.status}` : 'bad_password_or_no_password';
-    else if (!(await this.tenantUsable(user.tenantId, tenantSlug))) reason = tenantSlug ? 'tenant_mismatch_or_inactive' : 'tenant_not_active';
+    else if (!(await this.tenantUsable(user, tenantSlug))) reason = tenantSlug ? 'tenant_mismatch_or_inactive' : 'tenant_not_active';
     if (reason || !user) {
       const lock = attempt === LOCK_AFTER_FAILURES ? await this.brute.lock(emailNormalized) : null;
       await this.fail(known?.tenantId ?? null, known?.id ?? null, reason ?? 'unknown');
@@ -54,11 +56,9 @@ export class LoginService {
     return user;
   }
 
-  private async tenantUsable(tenantId: string, slug?: string): Promise<boolean> {
-    const [t] = await this.db.withTenant(tenantId, (em) =>
-      em.execute<{ slug: string; status: string }[]>('select slug, status from tenants where id = ?', [tenantId]),
-    );
-    return !!t && t.status === 'active' && (slug === undefined || t.slug === slug.toLowerCase());
+  private async tenantUsable(user: User, slug?: string): Promise<boolean> {
+    const p = await this.lookup.sessionProfile(user.id, user.tenantId);
+    return !!p && p.tstatus === 'active' && (slug === undefined || p.slug === slug.toLowerCase());
   }
 
   private async fail(tenantId: string | null, userId: string | null, reason: string): Promise<void> {

@@ -333,10 +333,7 @@ export class SessionService implements OnModuleInit {
     await this.cache.remember(token, { uid: user.id, tid: user.tenantId, sid: sessionId, role: user.role, amr, acr, authTime, jti }, ACCESS_TOKEN_TTL_S * 1000);
     // A revocation that committed between our transaction and the cache write above would
     // have found no hash to delete: check the session again now that the hash is indexed.
-    const live = await this.db.withTenant(user.tenantId, (em) =>
-      em.execute('select 1 from sessions where id = ? and revoked_at is null', [sessionId]),
-    );
-    if (!live.length) {
+    if (!(await this.lookup.sessionIsLive(sessionId, user.tenantId))) {
       await this.cache.forgetSessions([sessionId]);
       throw invalidRefreshToken();
     }

@@ -3,6 +3,7 @@ import { Migration20261123000002Accounts } from './20261123000002-accounts';
 import { Migration20261123000011Users } from './20261123000011-users';
 import { Migration20261123000020Sessions } from './20261123000020-sessions';
 import { Migration20261123000021MeProfile } from './20261123000021-me-profile';
+import { Migration20261123000022SessionFastPaths } from './20261123000022-session-fast-paths';
 
 /**
  * Every migration, in order. Listed explicitly (no folder scanning) so the compiled app,
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   { name: '20261123000011-users', class: Migration20261123000011Users },
   { name: '20261123000020-sessions', class: Migration20261123000020Sessions },
   { name: '20261123000021-me-profile', class: Migration20261123000021MeProfile },
+  { name: '20261123000022-session-fast-paths', class: Migration20261123000022SessionFastPaths },
 ];
