@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AccountsModule } from '@tessera/accounts';
 import { AuditModule } from '@tessera/audit';
+import { AuditEventsModule } from '@tessera/audit-events';
 import { AuthModule } from '@tessera/auth';
 import { ConfigModule, TesseraConfig } from '@tessera/config';
 import { CryptoModule } from '@tessera/crypto';
@@ -37,6 +38,7 @@ export class AppModule {
         AccountsModule,
         SigningKeysModule,
         SessionsModule,
+        AuditEventsModule,
         ...extra,
       ],
     };
