@@ -1,4 +1,4 @@
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
 import { AccountEvents, GeneralRole } from '@tessera/auth';
@@ -44,16 +44,6 @@ export interface SessionView {
   current: boolean;
 }
 
-interface SessionRow {
-  id: string;
-  user_id: string;
-  amr: string[];
-  acr: Acr;
-  auth_time: Date;
-  role: GeneralRole;
-  absolute_expires_at: Date;
-}
-
 export const invalidRefreshToken = () =>
   new ProblemError(401, 'invalid-refresh-token', 'Invalid refresh token', 'The refresh token is not valid; log in again.', {}, {
     'WWW-Authenticate': 'Bearer realm="tessera", error="invalid_token"',
@@ -71,6 +61,7 @@ export class SessionService implements OnModuleInit {
   private readonly logger = new Logger('Sessions');
 
   constructor(
+    private readonly orm: MikroORM,
     private readonly db: TenantDb,
     private readonly lookup: PreTenantLookup,
     private readonly digest: SecretDigest,
@@ -137,89 +128,31 @@ export class SessionService implements OnModuleInit {
     const found = await this.lookup.refreshToken(this.digest.digest(refreshToken));
     if (!found) throw invalidRefreshToken();
     const next = randomToken(32);
-    type Outcome =
-      | { kind: 'ok'; session: SessionRow; expiresIn: number }
-      | { kind: 'reuse' }
-      | { kind: 'refused'; reason: string };
-    const outcome = await this.db.withTenant(found.tenantId, async (em): Promise<Outcome> => {
-      const claimed = await em.execute<{ id: string }[]>(
-        `update refresh_tokens set consumed_at = now() where id = ? and consumed_at is null and expires_at > now() returning id`,
-        [found.id],
-      );
-      if (!claimed.length) {
-        const [row] = await em.execute<{ consumed_age: number | null }[]>(
-          `select extract(epoch from now() - consumed_at)::float as consumed_age from refresh_tokens where id = ?`,
-          [found.id],
-        );
-        if (row?.consumed_age === null || row?.consumed_age === undefined) return { kind: 'refused', reason: 'expired' };
-        if (row.consumed_age <= REFRESH_REUSE_GRACE_S) return { kind: 'refused', reason: 'concurrent_or_retry' };
-        await this.revokeInTx(em, { sessionId: found.sessionId }, 'refresh_token_reuse');
-        await this.audit.record(
-          {
-            action: 'auth.refresh.reuse_detected',
-            outcome: 'failure',
-            decision: 'deny',
-            tenantId: found.tenantId,
-            credential: { type: 'refresh_token', id: found.id },
-            target: { type: 'session', id: found.sessionId },
-            riskTier: 3,
-            reason: 'consumed refresh token presented again; session revoked',
-          },
-          em,
-        );
-        return { kind: 'reuse' };
-      }
-      const [session] = await em.execute<(SessionRow & { expires_in: number })[]>(
-        `select s.id, s.user_id, s.amr, s.acr, s.auth_time, s.absolute_expires_at, u.role,
-                extract(epoch from least(s.absolute_expires_at, now() + (s.idle_expires_at - s.last_used_at)) - now())::int as expires_in
-           from sessions s join users u on u.id = s.user_id
-          where s.id = ? and s.revoked_at is null and s.absolute_expires_at > now() and s.idle_expires_at > now()
-            and u.status = 'active'
-            and exists (select 1 from tenants t where t.id = s.tenant_id and t.status = 'active')
-          for update of s`,
-        [found.sessionId],
-      );
-      if (!session || session.expires_in <= 0) return { kind: 'refused', reason: 'session_ended' };
-      const [created] = await em.execute<{ id: string }[]>(
-        `insert into refresh_tokens (tenant_id, session_id, token_digest, expires_at)
-         values (?, ?, ?, now() + make_interval(secs => ?)) returning id`,
-        [found.tenantId, session.id, this.digest.digest(next), session.expires_in],
-      );
-      await em.execute(`update refresh_tokens set replaced_by = ? where id = ?`, [created.id, found.id]);
-      // Sliding idle window: the idle span is kept, moved to now (capped by the absolute end).
-      await em.execute(
-        `update sessions set idle_expires_at = least(absolute_expires_at, now() + (idle_expires_at - last_used_at)), last_used_at = now() where id = ?`,
-        [session.id],
-      );
-      await this.audit.record(
-        {
-          action: 'auth.refresh',
-          outcome: 'success',
-          tenantId: found.tenantId,
-          actor: { type: 'user', id: session.user_id },
-          credential: { type: 'refresh_token', id: found.id },
-          target: { type: 'session', id: session.id },
-        },
-        em,
-      );
-      return { kind: 'ok', session, expiresIn: session.expires_in };
-    });
-    if (outcome.kind === 'reuse') {
+    const ctx = RequestContextStore.current();
+    // One round trip: refresh_rotate() consumes, checks reuse and the session, stores the
+    // successor, slides the idle window and audits, in one statement's transaction.
+    const [row] = await this.orm.em.fork().execute<
+      { outcome: 'ok' | 'reuse' | 'refused'; reason: string | null; user_id: string; amr: string[]; acr: Acr; auth_time: Date; role: GeneralRole; expires_in: number }[]
+    >('select * from refresh_rotate(?, ?, ?, ?, ?, cast(? as jsonb))', [
+      found.tenantId,
+      found.id,
+      found.sessionId,
+      this.digest.digest(next),
+      REFRESH_REUSE_GRACE_S,
+      JSON.stringify({
+        route: ctx?.route ?? null,
+        method: ctx?.method ?? null,
+        ip: ctx?.ip ?? null,
+        user_agent: ctx?.userAgent ?? null,
+        request_id: ctx?.requestId ?? null,
+      }),
+    ]);
+    if (row?.outcome === 'reuse') {
       await this.cache.forgetSessions([found.sessionId]);
       throw invalidRefreshToken();
     }
-    if (outcome.kind === 'refused') {
-      await this.audit.record({
-        action: 'auth.refresh',
-        outcome: 'failure',
-        decision: 'deny',
-        tenantId: found.tenantId,
-        credential: { type: 'refresh_token', id: found.id },
-        target: { type: 'session', id: found.sessionId },
-        reason: outcome.reason,
-      });
-      throw invalidRefreshToken();
-    }
+    if (row?.outcome !== 'ok') throw invalidRefreshToken();
+    const outcome = { session: { id: found.sessionId, ...row }, expiresIn: row.expires_in };
     const s = outcome.session;
     const access = await this.mintAccessToken(
       { id: s.user_id, tenantId: found.tenantId, role: s.role },
