@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { Principal, roleAtLeast, TenantAccess } from '@tessera/auth';
-import { isUuid, TenantDb } from '@tessera/database';
+import { decodeKeysetCursor, encodeKeysetCursor, TenantDb } from '@tessera/database';
 import { ProblemError } from '@tessera/http';
 import { AuditService } from '@tessera/audit';
 import { AuditEventRow } from './dto/audit-event.dto';
@@ -47,29 +47,15 @@ export interface AuditPage {
   nextCursor: string | null;
 }
 
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
 /** Opaque to clients: (occurred_at to the microsecond, id), the sort key, so pages never skip or repeat. */
 function encodeCursor(row: Pick<AuditEventRow, 'occurred_at' | 'id'>): string {
-  return Buffer.from(JSON.stringify([row.occurred_at, row.id])).toString('base64url');
+  return encodeKeysetCursor(row.occurred_at, row.id);
 }
 
 function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      CURSOR_TIME.test(value[0]) &&
-      isUuid(value[1])
-    ) {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // falls through to the same 400 as any other malformed cursor
-  }
-  throw AuditQueryErrors.invalidCursor();
+  const decoded = decodeKeysetCursor(cursor);
+  if (!decoded) throw AuditQueryErrors.invalidCursor();
+  return decoded;
 }
 
 /** Descending by the sort key: occurred_at, then id (text order equals PostgreSQL's uuid order). */

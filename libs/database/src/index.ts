@@ -10,3 +10,4 @@ export * from './database.module';
 export { MIGRATIONS } from './migrations';
 export { PLATFORM_TENANT_ID } from './migrations/20261123000002-accounts';
 export * from './runtime';
+export * from './keyset-cursor';

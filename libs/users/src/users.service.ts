@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
 import { AccountEvents, GeneralRole, roleAtLeast } from '@tessera/auth';
-import { isUuid, PreTenantLookup, TenantDb } from '@tessera/database';
+import { decodeKeysetCursor, encodeKeysetCursor, PreTenantLookup, TenantDb } from '@tessera/database';
 import { ProblemError } from '@tessera/http';
 import { USER_LIST_DEFAULT_LIMIT, USER_LIST_MAX_LIMIT } from './dto/list-users.query';
 import { normalizeEmail } from './email';
@@ -28,29 +28,14 @@ export interface UserPage {
 
 type UserAction = 'user.update' | 'user.disable' | 'user.enable' | 'user.delete';
 
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-/** Opaque to clients; (created_at to the microsecond, id) so pages never skip or repeat rows. */
 function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+  return encodeKeysetCursor(createdAt, id);
 }
 
 function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      CURSOR_TIME.test(value[0]) &&
-      isUuid(value[1])
-    ) {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // falls through to the same 400 as any other malformed cursor
-  }
-  throw UsersErrors.invalidCursor();
+  const decoded = decodeKeysetCursor(cursor);
+  if (!decoded) throw UsersErrors.invalidCursor();
+  return decoded;
 }
 
 /** LIKE pattern for a literal prefix: `%`, `_` and the escape character itself match only themselves. */
