@@ -2,7 +2,7 @@ import { SecretDigest } from '@tessera/crypto';
 import { PLATFORM_TENANT_ID } from '@tessera/database';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
+import { sql } from './support/db';
 import { TEST_MASTER_KEY, testConfig } from './support/app';
 import { createScratchDatabase, ScratchDatabase } from './support/scratch-db';
 
@@ -24,18 +24,9 @@ interface CliResult {
 describe('operator CLI: bootstrap and tenants', () => {
   let urls: ScratchDatabase;
 
-  async function q<T = Record<string, unknown>>(
-    text: string,
-    params: unknown[] = [],
-  ): Promise<T[]> {
-    const c = new Client({ connectionString: urls.superUrl });
-    await c.connect();
-    try {
-      return (await c.query(text, params)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  }
+  /** As the superuser, on this file's own database. */
+  const q = <T extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    sql<T>(text, params, urls.superUrl);
 
   async function cli(...args: string[]): Promise<CliResult> {
     const env = {

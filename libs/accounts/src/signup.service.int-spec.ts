@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@tessera/audit';
 import { AuthModule } from '@tessera/auth';
-import { ConfigModule, loadConfig } from '@tessera/config';
+import { ConfigModule } from '@tessera/config';
 import { CryptoModule } from '@tessera/crypto';
 import { DatabaseModule, PreTenantLookup } from '@tessera/database';
 import { MailService } from '@tessera/mail';
@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { AccountsModule } from './accounts.module';
 import { SignupService } from './signup.service';
+import { testConfig } from '../../../test/support/config';
 
 async function q<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
   const c = new Client({ connectionString: process.env.TEST_SUPERUSER_DB_URL });
@@ -34,17 +35,7 @@ describe('SignupService (integration)', () => {
   let signup: SignupService;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: process.env.TEST_APP_DATABASE_URL,
-      DATABASE_OWNER_URL: process.env.TEST_OWNER_DATABASE_URL,
-      MIGRATE_ON_START: 'false',
-      TESSERA_MASTER_KEY: Buffer.from('tessera-test-master-key-0123456789abcdef').toString(
-        'base64',
-      ),
-      PUBLIC_URL: 'http://tessera.test',
-    });
+    const config = testConfig();
     ctx = await NestFactory.createApplicationContext(
       {
         module: class AccountsIntModule {},

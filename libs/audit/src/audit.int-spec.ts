@@ -1,27 +1,22 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigModule, loadConfig } from '@tessera/config';
+import { ConfigModule } from '@tessera/config';
 import { DatabaseModule, TenantDb } from '@tessera/database';
 import { RequestContextStore } from '@tessera/http';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
 import { verifyAuditChain } from './audit-chain';
 import { AuditModule } from './audit.module';
 import { AuditService } from './audit.service';
+import { TEST_MASTER_KEY, testConfig } from '../../../test/support/config';
+import { sql } from '../../../test/support/db';
 
 const exec = promisify(execFile);
 
-async function q<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+/** As a given role (the URL says which), so the tests can show what each role may do. */
+const q = <T extends Record<string, unknown> = Record<string, unknown>>(url: string, text: string, params: unknown[] = []) =>
+  sql<T>(text, params, url);
 
 describe('audit trail (write side)', () => {
   let ctx: INestApplicationContext;
@@ -34,7 +29,7 @@ describe('audit trail (write side)', () => {
   let slug: string;
 
   beforeAll(async () => {
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: appUrl(), DATABASE_OWNER_URL: ownerUrl(), MIGRATE_ON_START: 'false' });
+    const config = testConfig();
     ctx = await NestFactory.createApplicationContext(
       { module: class TestAuditModule {}, imports: [ConfigModule.forRoot(config), DatabaseModule, AuditModule] },
       { logger: false },
@@ -171,7 +166,7 @@ describe('audit trail (write side)', () => {
         DATABASE_URL: appUrl(),
         DATABASE_OWNER_URL: ownerUrl(),
         MIGRATE_ON_START: 'false',
-        TESSERA_MASTER_KEY: Buffer.from('tessera-test-master-key-0123456789abcdef').toString('base64'),
+        TESSERA_MASTER_KEY: TEST_MASTER_KEY,
       };
       const cli = ['-r', '@swc-node/register', 'apps/cli/src/main.ts', 'audit', 'verify', '--tenant'];
       const broken = await exec('node', [...cli, `victim-${victim.slice(0, 8)}`], { env }).then(

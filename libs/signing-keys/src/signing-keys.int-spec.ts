@@ -1,20 +1,21 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@tessera/audit';
-import { ConfigModule, decodeMasterKey, loadConfig } from '@tessera/config';
+import { ConfigModule, decodeMasterKey } from '@tessera/config';
 import { CryptoModule, deriveKey } from '@tessera/crypto';
 import { DatabaseModule, TenantDb } from '@tessera/database';
 import { calculateJwkThumbprint, createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import type { CryptoKey } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { sql } from '../../../test/support/db';
+import { TEST_MASTER_KEY, testConfig } from '../../../test/support/config';
 import { createScratchDatabase, ScratchDatabase } from '../../../test/support/scratch-db';
 import { openPrivateKey, PrivateKeyDecryptError } from './private-key-box';
 import { SigningKeyOptions } from './signing-key.options';
 import { SigningKeyService } from './signing-key.service';
 import { SigningKeysModule } from './signing-keys.module';
 
-const MASTER_KEY = Buffer.from('tessera-test-master-key-0123456789abcdef').toString('base64');
+const MASTER_KEY = TEST_MASTER_KEY;
 const OTHER_MASTER_KEY = randomBytes(32).toString('base64');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,31 +55,19 @@ describe('signing keys (integration, private database)', () => {
   let urls: ScratchDatabase;
   const contexts: INestApplicationContext[] = [];
 
-  async function q<T = Record<string, unknown>>(
-    text: string,
-    params: unknown[] = [],
-  ): Promise<T[]> {
-    const c = new Client({ connectionString: urls.superUrl });
-    await c.connect();
-    try {
-      return (await c.query(text, params)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  }
+  /** As the superuser, on this file's own database. */
+  const q = <T extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    sql<T>(text, params, urls.superUrl);
 
   /** One API instance's worth of the module. */
   async function start(
     overrides: Partial<SigningKeyOptions> = {},
     masterKey = MASTER_KEY,
   ): Promise<INestApplicationContext> {
-    const config = loadConfig({
-      NODE_ENV: 'test',
+    const config = testConfig({
       DATABASE_URL: urls.appUrl,
       DATABASE_OWNER_URL: urls.ownerUrl,
-      MIGRATE_ON_START: 'false',
       TESSERA_MASTER_KEY: masterKey,
-      PUBLIC_URL: 'http://tessera.test',
     });
     const ctx = await NestFactory.createApplicationContext(
       {

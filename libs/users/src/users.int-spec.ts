@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@tessera/audit';
 import { AuthModule } from '@tessera/auth';
-import { ConfigModule, loadConfig } from '@tessera/config';
+import { ConfigModule } from '@tessera/config';
 import { CryptoModule } from '@tessera/crypto';
 import { DatabaseModule } from '@tessera/database';
 import { MailModule } from '@tessera/mail';
@@ -23,6 +23,7 @@ import {
   UsersModule,
   UsersService,
 } from '@tessera/users';
+import { testConfig } from '../../../test/support/config';
 
 const PLATFORM = '00000000-0000-0000-0000-000000000001';
 
@@ -92,17 +93,7 @@ describe('users services (CLI composition, real PostgreSQL)', () => {
   let credentials: CredentialsService;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: process.env.TEST_APP_DATABASE_URL,
-      DATABASE_OWNER_URL: process.env.TEST_OWNER_DATABASE_URL,
-      MIGRATE_ON_START: 'false',
-      TESSERA_MASTER_KEY: Buffer.from('tessera-test-master-key-0123456789abcdef').toString(
-        'base64',
-      ),
-      PUBLIC_URL: 'http://tessera.test',
-    });
+    const config = testConfig();
     ctx = await NestFactory.createApplicationContext(
       {
         module: class UsersCliLikeModule {},
