@@ -149,15 +149,7 @@ export class InvitationService {
         throw await refuse(err);
       throw err;
     }
-    const activationLink = this.mail.link(ACTIVATION_PATH, result.token);
-    this.mail.enqueue('invitation', result.user.email, {
-      name: result.user.name,
-      inviterName,
-      tenantName: result.tenantName,
-      link: activationLink,
-      expiresInDays: invitationDays(),
-    });
-    return { user: result.user, activationLink };
+    return this.mailInvitation(result, inviterName);
   }
 
   /** A new invitation link for a pending user; the previous link stops working (`link-replaced`). */
@@ -193,6 +185,14 @@ export class InvitationService {
       }
       throw err;
     }
+    return this.mailInvitation(result, inviterName);
+  }
+
+  /** Mails the activation link (after the commit) and returns it to the caller (the CLI prints it). */
+  private mailInvitation(
+    result: { user: User; token: string; tenantName: string },
+    inviterName: string | undefined,
+  ): Invitation {
     const activationLink = this.mail.link(ACTIVATION_PATH, result.token);
     this.mail.enqueue('invitation', result.user.email, {
       name: result.user.name,
