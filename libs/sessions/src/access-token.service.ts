@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectConfig, TesseraConfig } from '@tessera/config';
 import { ProblemError } from '@tessera/http';
-import { SigningKeyService } from '@tessera/signing-keys';
+import { SigningKeyService, tokenIssuer } from '@tessera/signing-keys';
 import { decodeProtectedHeader, JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { ACCESS_TOKEN_TTL_S, CLOCK_TOLERANCE_S } from './session-policy';
@@ -40,7 +40,8 @@ export class AccessTokenService {
     @InjectConfig() config: TesseraConfig,
     private readonly keys: SigningKeyService,
   ) {
-    this.issuer = config.http.publicUrl;
+    // The same string the discovery document announces: they must never drift apart.
+    this.issuer = tokenIssuer(config);
     this.audience = config.http.publicUrl;
   }
 

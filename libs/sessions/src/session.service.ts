@@ -1,6 +1,6 @@
 import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { AuditService } from '@tessera/audit';
+import { AuditEntry, AuditService } from '@tessera/audit';
 import { AccountEvents, GeneralRole } from '@tessera/auth';
 import { randomToken, SecretDigest } from '@tessera/crypto';
 import { PreTenantLookup, TenantDb } from '@tessera/database';
@@ -152,16 +152,14 @@ export class SessionService implements OnModuleInit {
       throw invalidRefreshToken();
     }
     if (row?.outcome !== 'ok') throw invalidRefreshToken();
-    const outcome = { session: { id: found.sessionId, ...row }, expiresIn: row.expires_in };
-    const s = outcome.session;
     const access = await this.mintAccessToken(
-      { id: s.user_id, tenantId: found.tenantId, role: s.role },
-      s.id,
-      s.amr,
-      s.acr,
-      Math.floor(new Date(s.auth_time).getTime() / 1000),
+      { id: row.user_id, tenantId: found.tenantId, role: row.role },
+      found.sessionId,
+      row.amr,
+      row.acr,
+      Math.floor(new Date(row.auth_time).getTime() / 1000),
     );
-    return { ...access, refresh_token: next, refresh_expires_in: outcome.expiresIn };
+    return { ...access, refresh_token: next, refresh_expires_in: row.expires_in };
   }
 
   async list(tenantId: string, userId: string, currentSessionId?: string): Promise<SessionView[]> {
@@ -192,55 +190,61 @@ export class SessionService implements OnModuleInit {
 
   /** Ends one session of a user. False when it does not exist (or is another user's). */
   async revokeSession(tenantId: string, userId: string, sessionId: string, reason: string, audit: { action: string; actorId: string }): Promise<boolean> {
-    const ids = await this.db.withTenant(tenantId, async (em) => {
-      const revoked = await this.revokeInTx(em, { sessionId, userId }, reason);
-      if (revoked.length) {
-        await this.audit.record(
-          { action: audit.action, outcome: 'success', tenantId, actor: { type: 'user', id: audit.actorId }, target: { type: 'session', id: sessionId }, params: { userId }, reason },
-          em,
-        );
-      }
-      return revoked;
-    });
-    await this.cache.forgetSessions(ids);
+    const ids = await this.revokeAndForget(tenantId, { sessionId, userId }, reason, (revoked) =>
+      revoked.length
+        ? { action: audit.action, outcome: 'success', tenantId, actor: { type: 'user', id: audit.actorId }, target: { type: 'session', id: sessionId }, params: { userId }, reason }
+        : null,
+    );
     return ids.length > 0;
   }
 
   /** Ends every session of a user (logout everywhere, credential change, disable, admin termination). */
   async revokeUserSessions(tenantId: string, userId: string, reason: string, audit?: { action: string; actorId: string }): Promise<number> {
-    const ids = await this.db.withTenant(tenantId, async (em) => {
-      const revoked = await this.revokeInTx(em, { userId }, reason);
-      await this.audit.record(
-        {
-          action: audit?.action ?? 'session.revoke_all',
-          outcome: 'success',
-          tenantId,
-          actor: audit ? { type: 'user', id: audit.actorId } : { type: 'system' },
-          target: { type: 'user', id: userId },
-          params: { sessions: revoked.length },
-          reason,
-        },
-        em,
-      );
-      return revoked;
-    });
-    await this.cache.forgetSessions(ids);
+    const ids = await this.revokeAndForget(tenantId, { userId }, reason, (revoked) => ({
+      action: audit?.action ?? 'session.revoke_all',
+      outcome: 'success',
+      tenantId,
+      actor: audit ? { type: 'user', id: audit.actorId } : { type: 'system' },
+      target: { type: 'user', id: userId },
+      params: { sessions: revoked.length },
+      reason,
+    }));
     await this.cache.forgetUser(userId);
     return ids.length;
   }
 
   /** Ends every session in a tenant (suspension). */
   async revokeTenantSessions(tenantId: string, reason: string): Promise<number> {
+    const ids = await this.revokeAndForget(tenantId, {}, reason, (revoked) => ({
+      action: 'session.revoke_all',
+      outcome: 'success',
+      tenantId,
+      actor: { type: 'system' },
+      target: { type: 'tenant', id: tenantId },
+      params: { sessions: revoked.length },
+      reason,
+    }));
+    return ids.length;
+  }
+
+  /**
+   * Revokes matching sessions and audits it in one transaction, then forgets their access
+   * tokens (after the commit, so no instance can re-cache a token of a revoked session).
+   */
+  private async revokeAndForget(
+    tenantId: string,
+    where: { sessionId?: string; userId?: string },
+    reason: string,
+    auditFor: (revoked: string[]) => AuditEntry | null,
+  ): Promise<string[]> {
     const ids = await this.db.withTenant(tenantId, async (em) => {
-      const revoked = await this.revokeInTx(em, {}, reason);
-      await this.audit.record(
-        { action: 'session.revoke_all', outcome: 'success', tenantId, actor: { type: 'system' }, target: { type: 'tenant', id: tenantId }, params: { sessions: revoked.length }, reason },
-        em,
-      );
+      const revoked = await this.revokeInTx(em, where, reason);
+      const entry = auditFor(revoked);
+      if (entry) await this.audit.record(entry, em);
       return revoked;
     });
     await this.cache.forgetSessions(ids);
-    return ids.length;
+    return ids;
   }
 
   private async revokeInTx(em: EntityManager, where: { sessionId?: string; userId?: string }, reason: string): Promise<string[]> {
