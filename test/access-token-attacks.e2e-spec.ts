@@ -277,7 +277,7 @@ describe('access-token attacks over HTTP (e2e)', () => {
       const remember = cache.remember.bind(cache);
       // Another instance ends the session after the refresh committed but before its cache write.
       jest.spyOn(cache, 'remember').mockImplementationOnce(async (token, entry, ttlMs) => {
-        await t.app.get(SessionService).revokeSession(user.tenantId, user.id, sid, 'logout', { action: 'auth.logout', actorId: user.id });
+        await t.app.get(SessionService).revokeSession(user.tenantId, user.id, sid, 'logout', { action: 'auth.logout', by: { kind: 'session', userId: user.id, tokenId: null } as never });
         return remember(token, entry, ttlMs);
       });
       try {

@@ -439,8 +439,8 @@ describe('audit events (query and export)', () => {
       [memberA.id],
     );
     expect(denied.map((r) => r.reason)).toEqual([
-      'role member below tenant_admin',
-      'role member below tenant_admin',
+      'missing permission audit:read',
+      'missing permission audit:export',
     ]);
     expect(
       await auditRows('audit.export', tenantA.id).then((rows) =>

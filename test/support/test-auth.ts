@@ -39,10 +39,10 @@ export const asUser = (userId: string) => ({
 });
 
 /** Starts (another) real session for a user and makes asUser() use it. */
-export async function signIn(user: { id: string; tenantId: string; role?: GeneralRole }) {
+export async function signIn(user: { id: string; tenantId: string }) {
   if (!sessions) throw new Error('compose TestAuthModule into the test app first');
   const pair = await sessions.start(
-    { id: user.id, tenantId: user.tenantId, role: user.role ?? 'member' },
+    { id: user.id, tenantId: user.tenantId },
     { method: 'password', amr: ['pwd'], acr: ACR.password },
   );
   tokens.set(user.id, pair.access_token);
@@ -89,7 +89,7 @@ export async function createUser(opts: {
     [id, opts.tenantId, email, email.normalize('NFKC').trim().toLowerCase(), opts.name ?? 'Test User', opts.status ?? 'active', opts.role ?? 'member', passwordHash],
   );
   const user = { id, email, tenantId: opts.tenantId };
-  if (sessions && (opts.status ?? 'active') === 'active') await signIn({ ...user, role: opts.role });
+  if (sessions && (opts.status ?? 'active') === 'active') await signIn(user);
   return user;
 }
 

@@ -6,7 +6,7 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, type Principal, RequireRole } from '@tessera/auth';
+import { CurrentPrincipal, RequirePermissions, type Principal } from '@tessera/auth';
 import type { FastifyReply } from 'fastify';
 import { AUDIT_EXPORT_CONTENT_TYPE, auditExportStream } from './audit-export';
 import { AuditQueryService } from './audit-query.service';
@@ -26,7 +26,7 @@ export class AuditEventsController {
 
   @Get()
   // TODO(RBAC issue): @RequirePermission('audit:read') (tenant_admin and the auditor task role).
-  @RequireRole('tenant_admin')
+  @RequirePermissions('audit:read')
   @ApiOperation({
     summary: 'Query audit events, newest first, with filters and cursor pagination.',
   })
@@ -44,7 +44,7 @@ export class AuditEventsController {
 
   @Get('export')
   // TODO(RBAC issue): @RequirePermission('audit:read') (tenant_admin and the auditor task role).
-  @RequireRole('tenant_admin')
+  @RequirePermissions('audit:export')
   @ApiOperation({
     summary:
       'Export every matching audit event (newest first) as NDJSON or CSV, streamed page by page. The export is itself audited (audit.export).',

@@ -1,37 +1,67 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ProblemError, RequestContextStore } from '@tessera/http';
-import { Principal } from './principal';
-import { GeneralRole } from './roles';
+import { Permission, PERMISSIONS, RiskTier, tierOf } from './permissions';
+import { CREDENTIAL_TYPES, CredentialKind, Principal, UserPrincipal } from './principal';
 
-export const REQUIRED_ROLE = 'tessera:required-role';
+export const ACCESS_RULE = 'tessera:access-rule';
+
+/** What a route requires: all of `permissions`, through one of `credentials`. */
+export interface AccessRule {
+  permissions: Permission[];
+  credentials: CredentialKind[];
+  /** Highest tier among the permissions (0 for none): drives step-up and the delegated-credential refusal. */
+  tier: RiskTier | 0;
+}
+
+export interface AccessOptions {
+  /** Credential types accepted (default: all). E.g. `['session']` for changing one's password. */
+  credentials?: readonly CredentialKind[];
+}
 
 /**
- * Any authenticated caller may use the route (e.g. /v1/me). Declares the OpenAPI
- * security with the access rule, so docs and enforcement cannot drift.
+ * The one access declaration of a non-public route: the permissions the caller must hold
+ * (all of them) and the credential types it may use. It declares the OpenAPI security,
+ * `x-permissions` and `x-credential-types` from the same values the guard enforces, so
+ * docs and enforcement cannot drift.
+ *
+ *   @RequirePermissions('users:read')
+ *   @RequirePermissions('self:write', { credentials: ['session'] })
  */
-export const Authenticated = () =>
-  applyDecorators(
-    SetMetadata(REQUIRED_ROLE, 'member'),
+export function RequirePermissions(...args: (Permission | AccessOptions)[]) {
+  const permissions = args.filter((a): a is Permission => typeof a === 'string');
+  const options = (args.find((a) => typeof a === 'object') ?? {}) as AccessOptions;
+  for (const p of permissions) if (!(p in PERMISSIONS)) throw new Error(`unknown permission ${p}`);
+  if (!permissions.length) throw new Error('RequirePermissions needs at least one permission');
+  const credentials = [...(options.credentials ?? CREDENTIAL_TYPES)];
+  const tier = Math.max(0, ...permissions.map(tierOf)) as RiskTier | 0;
+  const rule: AccessRule = { permissions, credentials, tier };
+  const described = `${permissions.join(', ')} (tier ${tier}); credentials: ${credentials.join(', ')}`;
+  return applyDecorators(
+    SetMetadata(ACCESS_RULE, rule),
     ApiBearerAuth('bearer'),
+    ApiExtension('x-permissions', permissions),
+    ApiExtension('x-credential-types', credentials),
+    ApiExtension('x-risk-tier', tier),
     ApiUnauthorizedResponse({ description: 'Not authenticated (problem+json, WWW-Authenticate)' }),
+    ApiForbiddenResponse({ description: `Requires ${described}` }),
   );
-
-/**
- * The caller's general role must be at least `role` (hierarchy in DESIGN.md). Until the
- * RBAC issue moves routes onto permissions, this is the access declaration of admin routes.
- */
-export const RequireRole = (role: GeneralRole) =>
-  applyDecorators(
-    SetMetadata(REQUIRED_ROLE, role),
-    ApiBearerAuth('bearer'),
-    ApiUnauthorizedResponse({ description: 'Not authenticated' }),
-    ApiForbiddenResponse({ description: `Requires the ${role} role or above` }),
-  );
+}
 
 /** The authenticated principal of this request (set by the authentication guard). */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, _ctx: ExecutionContext): Principal => {
   const principal = RequestContextStore.current()?.principal as Principal | undefined;
   if (!principal) throw ProblemError.unauthorized();
+  return principal;
+});
+
+/**
+ * The principal of a route declared `{ credentials: ['session'] }`: a person with a session.
+ * The guard has already refused every other credential; this only narrows the type.
+ */
+export const CurrentSession = createParamDecorator((_data: unknown, _ctx: ExecutionContext): UserPrincipal => {
+  const principal = RequestContextStore.current()?.principal as Principal | undefined;
+  if (!principal) throw ProblemError.unauthorized();
+  if (principal.kind !== 'session') throw ProblemError.forbidden('This operation needs a signed-in person.');
   return principal;
 });

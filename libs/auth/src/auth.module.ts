@@ -1,15 +1,18 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { RateLimitGuard, RateLimitModule } from '@tessera/rate-limit';
+import { AccessDenials } from './access-denials';
 import { AccountEvents } from './account-events';
 import { AuthenticationGuard } from './authentication.guard';
 import { AuthenticatorRegistry } from './authenticator.registry';
-import { RoleGuard } from './role.guard';
+import { AuthorizationCache } from './authorization-cache.service';
+import { PermissionGuard } from './permission.guard';
 import { TenantAccess } from './tenant-access.service';
+import { TenantContextGuard } from './tenant-context.guard';
 
 /**
  * The global guard chain, registered here and only here so its order is readable:
- * throttle → authenticate → role (→ tenant context → permissions, by the RBAC issue).
+ * throttle → authenticate → tenant context → permissions and risk tier.
  */
 @Global()
 @Module({
@@ -18,10 +21,13 @@ import { TenantAccess } from './tenant-access.service';
     AuthenticatorRegistry,
     { provide: APP_GUARD, useExisting: RateLimitGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
-    { provide: APP_GUARD, useClass: RoleGuard },
+    { provide: APP_GUARD, useClass: TenantContextGuard },
+    { provide: APP_GUARD, useClass: PermissionGuard },
     TenantAccess,
     AccountEvents,
+    AccessDenials,
+    AuthorizationCache,
   ],
-  exports: [AuthenticatorRegistry, TenantAccess, AccountEvents],
+  exports: [AuthenticatorRegistry, TenantAccess, AccountEvents, AccessDenials, AuthorizationCache],
 })
 export class AuthModule {}

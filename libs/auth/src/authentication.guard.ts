@@ -1,8 +1,8 @@
-import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuditService } from '@tessera/audit';
 import { ProblemError, RequestContextStore } from '@tessera/http';
 import type { FastifyRequest } from 'fastify';
+import { AccessDenials } from './access-denials';
 import { AuthenticatorRegistry } from './authenticator.registry';
 import { IS_PUBLIC } from './public.decorator';
 
@@ -12,12 +12,10 @@ import { IS_PUBLIC } from './public.decorator';
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
-  private readonly logger = new Logger('Auth');
-
   constructor(
     private readonly reflector: Reflector,
     private readonly registry: AuthenticatorRegistry,
-    private readonly audit: AuditService,
+    private readonly denials: AccessDenials,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -53,12 +51,7 @@ export class AuthenticationGuard implements CanActivate {
     }
   }
 
-  private async deny(reason: string): Promise<void> {
-    try {
-      await this.audit.record({ action: 'access.denied', decision: 'deny', outcome: 'failure', reason });
-    } catch (err) {
-      // The refusal stands whatever happens to its audit row; the failure is logged.
-      this.logger.error({ err }, 'could not audit a denied request');
-    }
+  private deny(reason: string): Promise<void> {
+    return this.denials.record(reason);
   }
 }

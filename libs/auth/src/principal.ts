@@ -1,15 +1,30 @@
 /**
- * Who is calling, as established by exactly one authenticator. A discriminated union:
- * later modules add their kinds (api_key, s2s, oauth_client); code switches on `kind`.
+ * Who is calling, as established by exactly one authenticator. A discriminated union on
+ * `kind`: a person with a session, or a delegated credential (API key, S2S token, OAuth
+ * client token). Every kind carries what the permission guard needs — tenant, general
+ * role and effective permissions as stored NOW (not as minted into a token) — so the
+ * decision never needs a database round trip.
  */
+import type { AuditEntry } from '@tessera/audit';
 import { GeneralRole } from './roles';
 
-export interface UserPrincipal {
-  kind: 'user';
-  userId: string;
+/** Credential types a route may accept (declared with @RequirePermissions). */
+export const CREDENTIAL_TYPES = ['session', 'api_key', 's2s', 'oauth_client'] as const;
+export type CredentialKind = (typeof CREDENTIAL_TYPES)[number];
+
+interface PrincipalBase {
   tenantId: string;
-  /** The user's general role as stored now (not as minted into a token). */
+  /** The general role the caller acts with (for a delegated credential: its owner's, or the integration's). */
   role: GeneralRole;
+  /** Effective permissions now: role ∪ task roles (∩ scopes for delegated credentials). */
+  permissions: ReadonlySet<string>;
+  /** Task roles held (names of built-in roles, ids of custom ones), for /v1/me and audit. */
+  taskRoles: readonly string[];
+}
+
+export interface UserPrincipal extends PrincipalBase {
+  kind: 'session';
+  userId: string;
   sessionId: string;
   amr: string[];
   acr: string;
@@ -17,7 +32,39 @@ export interface UserPrincipal {
   tokenId: string;
 }
 
-export type Principal = UserPrincipal;
+/** API keys, S2S tokens and OAuth client tokens: never tier 4, never above their owner. */
+export interface DelegatedPrincipal extends PrincipalBase {
+  kind: 'api_key' | 's2s' | 'oauth_client';
+  /** The user the credential acts for; null for an S2S integration. */
+  userId: string | null;
+  /** Key id, S2S token id or OAuth client id. */
+  credentialId: string;
+  /** Integration name (S2S) or client id; for audit. */
+  actorId: string;
+  scopes: readonly string[];
+  /** `tsr_test_` keys: marked in every audit row and in /v1/me. */
+  testMode: boolean;
+  /** jti of an OAuth access token, when there is one. */
+  tokenId?: string;
+}
+
+export type Principal = UserPrincipal | DelegatedPrincipal;
+
+export const isDelegated = (p: Principal): p is DelegatedPrincipal => p.kind !== 'session';
+
+/** The actor and credential fields of an audit row for this principal (one shape everywhere). */
+export function principalAudit(p: Principal): Pick<AuditEntry, 'actor' | 'credential'> {
+  switch (p.kind) {
+    case 'session':
+      return { actor: { type: 'user', id: p.userId }, credential: { type: 'access_token', id: p.tokenId } };
+    case 'api_key':
+      return { actor: { type: 'user', id: p.userId }, credential: { type: 'api_key', id: p.credentialId, test: p.testMode } };
+    case 's2s':
+      return { actor: { type: 's2s', id: p.actorId }, credential: { type: 's2s_token', id: p.credentialId, test: p.testMode } };
+    case 'oauth_client':
+      return { actor: { type: 'oauth_client', id: p.actorId }, credential: { type: 'oauth_client', id: p.tokenId ?? p.credentialId } };
+  }
+}
 
 /** An authenticator turns a request's credential into a principal, or refuses it. */
 export interface Authenticator {

@@ -1,13 +1,18 @@
 import { INestApplication, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { REQUIRED_ROLE } from './access.decorators';
+import { ACCESS_RULE, AccessRule } from './access.decorators';
 import { IS_PUBLIC } from './public.decorator';
 
 export interface RouteEntry {
   method: string;
   path: string;
+  /** `public`, `undeclared`, or `<permissions> [<credential types>]`. */
   access: string;
+}
+
+function describeRule(rule: AccessRule): string {
+  return `${rule.permissions.join(' + ')} (tier ${rule.tier}) [${rule.credentials.join('|')}]`;
 }
 
 /** Metadata keys whose presence counts as an access declaration on a route. */
@@ -24,8 +29,7 @@ function joinPath(...parts: (string | undefined)[]): string {
 
 /**
  * Every route of an application with its access declaration, from Nest's own metadata.
- * `access` is `public`, `undeclared`, or what later modules describe (permissions and
- * credential types). The route inventory test snapshots this list.
+ * The route inventory test snapshots this list.
  */
 export function listRoutes(app: INestApplication, describe?: (handler: object, controller: object) => string | undefined): RouteEntry[] {
   const discovery = app.get(DiscoveryService);
@@ -44,8 +48,8 @@ export function listRoutes(app: INestApplication, describe?: (handler: object, c
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
       if (path === undefined || method === undefined) continue;
       const isPublic = reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [handler as never, cls as never]);
-      const role = reflector.getAllAndOverride<string | undefined>(REQUIRED_ROLE, [handler as never, cls as never]);
-      const declared = describe?.(handler, cls) ?? (role ? (role === 'member' ? 'authenticated' : `role>=${role}`) : undefined);
+      const rule = reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [handler as never, cls as never]);
+      const declared = describe?.(handler, cls) ?? (rule ? describeRule(rule) : undefined);
       for (const b of [base].flat()) {
         for (const p of [path].flat()) {
           routes.push({

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isUuid, TenantDb } from '@tessera/database';
-import { ProblemError } from '@tessera/http';
+import { ProblemError, RequestContextStore } from '@tessera/http';
 import { Principal } from './principal';
 import { roleAtLeast } from './roles';
 
@@ -18,8 +18,14 @@ export class TenantAccess {
     if (!isUuid(tenantId)) return false;
     if (tenantId === principal.tenantId) return true;
     if (!roleAtLeast(principal.role, 'domain_admin')) return false;
+    // The guard and the service may both ask within one request: one query.
+    const ctx = RequestContextStore.current();
+    const memo = ctx?.tenantReach?.get(tenantId);
+    if (memo !== undefined) return memo;
     const rows = await this.db.withTenant(principal.tenantId, (em) => em.execute('select 1 from tenants where id = ?', [tenantId]));
-    return rows.length > 0;
+    const ok = rows.length > 0;
+    if (ctx) (ctx.tenantReach ??= new Map()).set(tenantId, ok);
+    return ok;
   }
 
   /** 403 when the caller may not act in the tenant (the tenant id came from the caller's own path). */

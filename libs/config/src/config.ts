@@ -39,6 +39,11 @@ export interface TesseraConfig {
     /** Per client IP on each authentication route (login, sign-up, reset, ...). */
     authPerMinute: number;
   };
+  /**
+   * Step-up (RFC 9470) for tier-3 permissions: when enabled, a session caller needs an
+   * authentication newer than maxAgeSeconds whose `amr` holds one of strongAmr.
+   */
+  stepUp: { enabled: boolean; maxAgeSeconds: number; strongAmr: string[] };
   /** Token signing key rotation (see @tessera/signing-keys). */
   signingKeys: { rotationDays: number; propagationMinutes: number; checkIntervalMinutes: number };
   log: { level: string; pretty: boolean };
@@ -211,6 +216,11 @@ export function loadConfig(env: Env = process.env): TesseraConfig {
     rateLimit: {
       defaultPerMinute: r.int('RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
       authPerMinute: r.int('RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 1_000_000),
+    },
+    stepUp: {
+      enabled: r.bool('STEP_UP_TIER3', false),
+      maxAgeSeconds: r.int('STEP_UP_MAX_AGE_SECONDS', 600, 30, 86_400),
+      strongAmr: r.list('STEP_UP_AMR').length ? r.list('STEP_UP_AMR') : ['mfa', 'otp', 'hwk', 'swk'],
     },
     signingKeys: {
       rotationDays: r.int('SIGNING_KEY_ROTATION_DAYS', 30, 1, 365),

@@ -56,6 +56,18 @@ export class PreTenantLookup {
     return rows[0] ?? null;
   }
 
+  /**
+   * What the permission guard needs about a user (role, status, authz version, task roles
+   * and the permissions of its custom roles), in one round trip, by ids from a verified
+   * credential. Used only to fill the authorization cache.
+   */
+  async userAuthz(userId: string, tenantId: string) {
+    const rows = await this.orm.em.fork().execute<
+      { role: string; status: string; version: string | number; task_roles: string[]; custom_permissions: string[] }[]
+    >('select * from user_authz(?, ?)', [userId, tenantId]);
+    return rows[0] ?? null;
+  }
+
   /** Whether a session is still live (not revoked), in one round trip. */
   async sessionIsLive(sessionId: string, tenantId: string): Promise<boolean> {
     const rows = await this.orm.em.fork().execute<{ live: boolean }[]>('select session_is_live(?, ?) as live', [sessionId, tenantId]);

@@ -12,6 +12,13 @@ export interface RequestContext {
   /** Filled in by the authentication guard once it knows the caller. */
   principal?: unknown;
   tenantId?: string;
+  /**
+   * The tenant this request acts in, set by the tenant-context guard: the caller's own, or
+   * the `tenantId` it named (path parameter or query) once the guard allowed it.
+   */
+  actingTenantId?: string;
+  /** Tenant-reach answers already computed in this request (TenantAccess memo). */
+  tenantReach?: Map<string, boolean>;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

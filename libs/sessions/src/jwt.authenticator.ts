@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Authenticator, AuthenticatorRegistry, UserPrincipal } from '@tessera/auth';
+import { AuthorizationCache, Authenticator, AuthenticatorRegistry, UserPrincipal } from '@tessera/auth';
 import { AccessTokenService, invalidToken } from './access-token.service';
 import { TokenCache } from './token-cache.service';
 
@@ -16,6 +16,7 @@ export class JwtAuthenticator implements Authenticator, OnModuleInit {
     private readonly registry: AuthenticatorRegistry,
     private readonly tokens: AccessTokenService,
     private readonly cache: TokenCache,
+    private readonly authz: AuthorizationCache,
   ) {}
 
   onModuleInit(): void {
@@ -29,15 +30,20 @@ export class JwtAuthenticator implements Authenticator, OnModuleInit {
   async authenticate(authorization: string): Promise<UserPrincipal> {
     const token = authorization.slice(7);
     const claims = await this.tokens.verify(token);
-    const live = await this.cache.lookup(token);
+    // Token liveness and the user's current authorization: one round trip to the store.
+    const [live, rawAuthz] = await this.cache.lookupWith(token, this.authz.key(claims.sub));
     if (!live || live.sid !== claims.sid || live.uid !== claims.sub || live.jti !== claims.jti) {
       throw invalidToken('The access token has been revoked or has expired.');
     }
+    const authz = this.authz.parse(rawAuthz) ?? (await this.authz.load(live.uid, live.tid));
+    if (!authz || authz.status !== 'active') throw invalidToken('The access token has been revoked or has expired.');
     return {
-      kind: 'user',
+      kind: 'session',
       userId: live.uid,
       tenantId: live.tid,
-      role: live.role,
+      role: authz.role,
+      permissions: authz.permissions,
+      taskRoles: authz.taskRoles,
       sessionId: live.sid,
       amr: live.amr,
       acr: live.acr,

@@ -1,7 +1,7 @@
 import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AuditEntry, AuditService } from '@tessera/audit';
-import { AccountEvents, GeneralRole } from '@tessera/auth';
+import { AccountEvents, Principal, principalAudit } from '@tessera/auth';
 import { randomToken, SecretDigest } from '@tessera/crypto';
 import { PreTenantLookup, TenantDb } from '@tessera/database';
 import { ProblemError, RequestContextStore } from '@tessera/http';
@@ -20,7 +20,6 @@ export interface TokenPair {
 export interface SessionUser {
   id: string;
   tenantId: string;
-  role: GeneralRole;
 }
 
 export interface AuthenticationFacts {
@@ -132,7 +131,7 @@ export class SessionService implements OnModuleInit {
     // One round trip: refresh_rotate() consumes, checks reuse and the session, stores the
     // successor, slides the idle window and audits, in one statement's transaction.
     const [row] = await this.orm.em.fork().execute<
-      { outcome: 'ok' | 'reuse' | 'refused'; reason: string | null; user_id: string; amr: string[]; acr: Acr; auth_time: Date; role: GeneralRole; expires_in: number }[]
+      { outcome: 'ok' | 'reuse' | 'refused'; reason: string | null; user_id: string; amr: string[]; acr: Acr; auth_time: Date; expires_in: number }[]
     >('select * from refresh_rotate(?, ?, ?, ?, ?, cast(? as jsonb))', [
       found.tenantId,
       found.id,
@@ -153,7 +152,7 @@ export class SessionService implements OnModuleInit {
     }
     if (row?.outcome !== 'ok') throw invalidRefreshToken();
     const access = await this.mintAccessToken(
-      { id: row.user_id, tenantId: found.tenantId, role: row.role },
+      { id: row.user_id, tenantId: found.tenantId },
       found.sessionId,
       row.amr,
       row.acr,
@@ -189,22 +188,22 @@ export class SessionService implements OnModuleInit {
   }
 
   /** Ends one session of a user. False when it does not exist (or is another user's). */
-  async revokeSession(tenantId: string, userId: string, sessionId: string, reason: string, audit: { action: string; actorId: string }): Promise<boolean> {
+  async revokeSession(tenantId: string, userId: string, sessionId: string, reason: string, audit: { action: string; by: Principal }): Promise<boolean> {
     const ids = await this.revokeAndForget(tenantId, { sessionId, userId }, reason, (revoked) =>
       revoked.length
-        ? { action: audit.action, outcome: 'success', tenantId, actor: { type: 'user', id: audit.actorId }, target: { type: 'session', id: sessionId }, params: { userId }, reason }
+        ? { action: audit.action, outcome: 'success', tenantId, ...principalAudit(audit.by), target: { type: 'session', id: sessionId }, params: { userId }, reason }
         : null,
     );
     return ids.length > 0;
   }
 
   /** Ends every session of a user (logout everywhere, credential change, disable, admin termination). */
-  async revokeUserSessions(tenantId: string, userId: string, reason: string, audit?: { action: string; actorId: string }): Promise<number> {
+  async revokeUserSessions(tenantId: string, userId: string, reason: string, audit?: { action: string; by: Principal }): Promise<number> {
     const ids = await this.revokeAndForget(tenantId, { userId }, reason, (revoked) => ({
       action: audit?.action ?? 'session.revoke_all',
       outcome: 'success',
       tenantId,
-      actor: audit ? { type: 'user', id: audit.actorId } : { type: 'system' },
+      ...(audit ? principalAudit(audit.by) : { actor: { type: 'system' as const } }),
       target: { type: 'user', id: userId },
       params: { sessions: revoked.length },
       reason,
@@ -267,7 +266,7 @@ export class SessionService implements OnModuleInit {
 
   private async mintAccessToken(user: SessionUser, sessionId: string, amr: string[], acr: string, authTime: number) {
     const { token, jti, expiresIn } = await this.tokens.issue({ sub: user.id, tid: user.tenantId, sid: sessionId, amr, acr, auth_time: authTime });
-    await this.cache.remember(token, { uid: user.id, tid: user.tenantId, sid: sessionId, role: user.role, amr, acr, authTime, jti }, ACCESS_TOKEN_TTL_S * 1000);
+    await this.cache.remember(token, { uid: user.id, tid: user.tenantId, sid: sessionId, amr, acr, authTime, jti }, ACCESS_TOKEN_TTL_S * 1000);
     // A revocation that committed between our transaction and the cache write above would
     // have found no hash to delete: check the session again now that the hash is indexed.
     if (!(await this.lookup.sessionIsLive(sessionId, user.tenantId))) {

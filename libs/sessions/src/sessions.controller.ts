@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Principal, Public, RequireRole, TenantAccess } from '@tessera/auth';
+import { CurrentPrincipal, CurrentSession, Principal, UserPrincipal, Public, RequirePermissions, TenantAccess } from '@tessera/auth';
 import { ProblemError } from '@tessera/http';
 import { RateLimit } from '@tessera/rate-limit';
 import { User } from '@tessera/users';
@@ -28,7 +28,7 @@ export class AuthSessionsController {
   async login(@Req() req: FastifyRequest & { user: User }): Promise<TokenResponseDto> {
     const u = req.user;
     const { sessionId: _sid, ...pair } = await this.sessions.start(
-      { id: u.id, tenantId: u.tenantId, role: u.role },
+      { id: u.id, tenantId: u.tenantId },
       { method: 'password', amr: ['pwd'], acr: ACR.password },
     );
     return pair;
@@ -46,37 +46,37 @@ export class AuthSessionsController {
     return this.sessions.refresh(body.refresh_token);
   }
 
-  @Authenticated()
+  @RequirePermissions('self:write', { credentials: ['session'] })
   @Post('logout')
   @HttpCode(204)
   @ApiOperation({ summary: 'End the current session: its access and refresh tokens stop working everywhere.' })
   @ApiNoContentResponse()
-  async logout(@CurrentPrincipal() p: Principal): Promise<void> {
-    await this.sessions.revokeSession(p.tenantId, p.userId, p.sessionId, 'logout', { action: 'auth.logout', actorId: p.userId });
+  async logout(@CurrentSession() p: UserPrincipal): Promise<void> {
+    await this.sessions.revokeSession(p.tenantId, p.userId, p.sessionId, 'logout', { action: 'auth.logout', by: p });
   }
 
-  @Authenticated()
+  @RequirePermissions('self:write', { credentials: ['session'] })
   @Post('logout-all')
   @HttpCode(204)
   @ApiOperation({ summary: 'End every session of the current user.' })
   @ApiNoContentResponse()
-  async logoutAll(@CurrentPrincipal() p: Principal): Promise<void> {
-    await this.sessions.revokeUserSessions(p.tenantId, p.userId, 'logout_all', { action: 'auth.logout_all', actorId: p.userId });
+  async logoutAll(@CurrentSession() p: UserPrincipal): Promise<void> {
+    await this.sessions.revokeUserSessions(p.tenantId, p.userId, 'logout_all', { action: 'auth.logout_all', by: p });
   }
 
-  @Authenticated()
+  @RequirePermissions('self:read', { credentials: ['session'] })
   @Get('sessions')
   @ApiOperation({ summary: 'My live sessions.' })
-  mySessions(@CurrentPrincipal() p: Principal): Promise<SessionView[]> {
+  mySessions(@CurrentSession() p: UserPrincipal): Promise<SessionView[]> {
     return this.sessions.list(p.tenantId, p.userId, p.sessionId);
   }
 
-  @Authenticated()
+  @RequirePermissions('self:write', { credentials: ['session'] })
   @Delete('sessions/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'End one of my sessions.' })
-  async endMySession(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    const ok = await this.sessions.revokeSession(p.tenantId, p.userId, id, 'user_terminated', { action: 'session.terminate', actorId: p.userId });
+  async endMySession(@CurrentSession() p: UserPrincipal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    const ok = await this.sessions.revokeSession(p.tenantId, p.userId, id, 'user_terminated', { action: 'session.terminate', by: p });
     if (!ok) throw ProblemError.notFound('No such session.');
   }
 }
@@ -89,14 +89,14 @@ export class UserSessionsController {
     private readonly _access: TenantAccess,
   ) {}
 
-  @RequireRole('tenant_admin')
+  @RequirePermissions('sessions:read')
   @Get()
   @ApiOperation({ summary: "A user's live sessions (admins of its tenant or above)." })
   list(@CurrentPrincipal() p: Principal, @Param('userId', new ParseUUIDPipe()) userId: string): Promise<SessionView[]> {
     return this.userSessions.list(p, userId);
   }
 
-  @RequireRole('tenant_admin')
+  @RequirePermissions('sessions:revoke')
   @Delete()
   @HttpCode(204)
   @ApiOperation({ summary: "Terminate every session of a user." })
@@ -104,7 +104,7 @@ export class UserSessionsController {
     await this.userSessions.terminateAll(p, userId);
   }
 
-  @RequireRole('tenant_admin')
+  @RequirePermissions('sessions:revoke')
   @Delete(':sessionId')
   @HttpCode(204)
   @ApiOperation({ summary: "Terminate one session of a user." })

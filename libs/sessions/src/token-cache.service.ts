@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { GeneralRole } from '@tessera/auth';
 import { KeyValueStore, KV_STORE } from '@tessera/store';
 import { createHash } from 'node:crypto';
 
@@ -8,7 +7,6 @@ export interface CachedToken {
   uid: string;
   tid: string;
   sid: string;
-  role: GeneralRole;
   amr: string[];
   acr: string;
   authTime: number;
@@ -41,6 +39,12 @@ export class TokenCache {
   async lookup(token: string): Promise<CachedToken | null> {
     const raw = await this.store.get(`at:${tokenHash(token)}`);
     return raw ? (JSON.parse(raw) as CachedToken) : null;
+  }
+
+  /** The token's entry and one more key (the user's authorization) in one round trip. */
+  async lookupWith(token: string, otherKey: string): Promise<[CachedToken | null, string | null]> {
+    const [raw, other] = await this.store.getMany([`at:${tokenHash(token)}`, otherKey]);
+    return [raw ? (JSON.parse(raw) as CachedToken) : null, other];
   }
 
   /** Forgets every live access token of a user, whatever its session. */

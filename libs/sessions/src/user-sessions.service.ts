@@ -25,12 +25,12 @@ export class UserSessionsService {
 
   async terminateAll(p: Principal, userId: string): Promise<void> {
     const tenantId = await this.target(p, userId);
-    await this.sessions.revokeUserSessions(tenantId, userId, 'admin_terminated', { action: 'session.terminate_all', actorId: p.userId });
+    await this.sessions.revokeUserSessions(tenantId, userId, 'admin_terminated', { action: 'session.terminate_all', by: p });
   }
 
   async terminate(p: Principal, userId: string, sessionId: string): Promise<void> {
     const tenantId = await this.target(p, userId);
-    const ok = await this.sessions.revokeSession(tenantId, userId, sessionId, 'admin_terminated', { action: 'session.terminate', actorId: p.userId });
+    const ok = await this.sessions.revokeSession(tenantId, userId, sessionId, 'admin_terminated', { action: 'session.terminate', by: p });
     if (!ok) throw ProblemError.notFound('No such session.');
   }
 

@@ -1,4 +1,4 @@
-import { KeyValueStore } from './store';
+import { KeyValueStore, parseVersioned } from './store';
 
 interface Entry {
   value: string;
@@ -33,6 +33,15 @@ export class MemoryStore implements KeyValueStore {
 
   async get(key: string) {
     return this.live(key)?.value ?? null;
+  }
+  async getMany(keys: string[]) {
+    return keys.map((k) => this.live(k)?.value ?? null);
+  }
+  async setIfNewer(key: string, version: number, value: string, ttlMs: number) {
+    const current = parseVersioned(this.live(key)?.value ?? null);
+    if (current && current.version >= version) return false;
+    await this.set(key, `${version}|${value}`, ttlMs);
+    return true;
   }
   async set(key: string, value: string, ttlMs: number) {
     this.map.set(key, { value, expiresAt: Date.now() + Math.max(1, ttlMs) });

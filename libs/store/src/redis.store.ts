@@ -27,6 +27,15 @@ local t = redis.call('PTTL', KEYS[1])
 if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); t = tonumber(ARGV[1]) end
 return {n, t}`;
 
+const SET_IF_NEWER = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local bar = string.find(cur, '|', 1, true)
+  if bar and tonumber(string.sub(cur, 1, bar - 1)) >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[3])
+return 1`;
+
 export class RedisStore implements KeyValueStore {
   readonly kind = 'redis' as const;
 
@@ -55,6 +64,16 @@ export class RedisStore implements KeyValueStore {
 
   get(key: string) {
     return this.run(() => this.client.get(key));
+  }
+  getMany(keys: string[]) {
+    if (!keys.length) return Promise.resolve([]);
+    return this.run(() => this.client.mget(...keys));
+  }
+  async setIfNewer(key: string, version: number, value: string, ttlMs: number) {
+    const r = await this.run(() =>
+      this.client.eval(SET_IF_NEWER, 1, key, String(version), value, String(Math.max(1, Math.ceil(ttlMs)))),
+    );
+    return r === 1;
   }
   async set(key: string, value: string, ttlMs: number) {
     await this.run(() => this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs))));

@@ -1,4 +1,4 @@
-import { KeyValueStore } from './store';
+import { KeyValueStore, parseVersioned } from './store';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,6 +35,23 @@ export function storeContract(name: string, make: () => Promise<KeyValueStore>):
       const key = k('nx');
       const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.setIfAbsent(key, String(i), 10_000)));
       expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('getMany reads several keys in one call, null for missing ones', async () => {
+      const [a, b] = [k('m1'), k('m2')];
+      await store.set(a, 'x', 10_000);
+      expect(await store.getMany([a, b])).toEqual(['x', null]);
+      expect(await store.getMany([])).toEqual([]);
+    });
+
+    it('setIfNewer keeps the highest version whatever order writes arrive in', async () => {
+      const key = k('ver');
+      expect(await store.setIfNewer(key, 2, 'two', 10_000)).toBe(true);
+      expect(await store.setIfNewer(key, 1, 'one', 10_000)).toBe(false);
+      expect(await store.setIfNewer(key, 2, 'again', 10_000)).toBe(false);
+      expect(parseVersioned(await store.get(key))).toEqual({ version: 2, value: 'two' });
+      expect(await store.setIfNewer(key, 3, 'x|y', 10_000)).toBe(true);
+      expect(parseVersioned(await store.get(key))).toEqual({ version: 3, value: 'x|y' });
     });
 
     it('del removes keys and counts the ones that existed', async () => {

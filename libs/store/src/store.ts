@@ -8,10 +8,18 @@ import { ProblemError } from '@tessera/http';
 export interface KeyValueStore {
   readonly kind: 'redis' | 'memory';
   get(key: string): Promise<string | null>;
+  /** Several keys in one round trip (null for each missing one), in the order asked. */
+  getMany(keys: string[]): Promise<(string | null)[]>;
   /** Set with a time to live in milliseconds (always > 0: nothing lives forever here). */
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Set only if absent; true when this call created it (atomic). */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Versioned write: stores `value` under `key` only if no entry with a version ≥ `version`
+   * is there (atomic). Read back with `parseVersioned`. Lets a writer that read older data
+   * lose against one that read newer data, whatever order their writes arrive in.
+   */
+  setIfNewer(key: string, version: number, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes keys; returns how many existed. */
   del(...keys: string[]): Promise<number>;
   /** Atomically increments a counter, starting its window on first hit; returns count and ms left. */
@@ -36,4 +44,13 @@ export class StoreUnavailableError extends ProblemError {
     });
     this.cause = cause;
   }
+}
+
+/** A value written by setIfNewer: `<version>|<value>`. */
+export function parseVersioned(raw: string | null): { version: number; value: string } | null {
+  if (raw === null) return null;
+  const bar = raw.indexOf('|');
+  if (bar < 1) return null;
+  const version = Number(raw.slice(0, bar));
+  return Number.isSafeInteger(version) ? { version, value: raw.slice(bar + 1) } : null;
 }

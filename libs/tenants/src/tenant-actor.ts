@@ -1,5 +1,5 @@
 import type { AuditEntry } from '@tessera/audit';
-import type { UserPrincipal } from '@tessera/auth';
+import { Principal, principalAudit } from '@tessera/auth';
 import { PLATFORM_TENANT_ID } from '@tessera/database';
 
 /**
@@ -12,7 +12,7 @@ export interface OperatorActor {
 }
 
 /** Who asks the tenants service to do something: an authenticated user, or an operator. */
-export type TenantActor = UserPrincipal | OperatorActor;
+export type TenantActor = Principal | OperatorActor;
 
 /** The tenant an actor stands in: its own, or the platform root for an operator. */
 export function actorTenantId(actor: TenantActor): string {
@@ -24,8 +24,5 @@ export function auditActor(actor: TenantActor): Pick<AuditEntry, 'actor' | 'cred
   if (actor.kind === 'operator') {
     return { actor: { type: 'operator', id: actor.id ?? null }, credential: { type: 'cli' } };
   }
-  return {
-    actor: { type: 'user', id: actor.userId },
-    credential: { type: 'access_token', id: actor.tokenId },
-  };
+  return principalAudit(actor);
 }

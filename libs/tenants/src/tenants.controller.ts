@@ -8,7 +8,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequireRole } from '@tessera/auth';
+import { CurrentPrincipal, Principal, RequirePermissions } from '@tessera/auth';
 import { CreateTenantDto } from './dto/create-tenant.dto';
 import { ListChildrenQueryDto } from './dto/list-children.query';
 import {
@@ -31,7 +31,7 @@ export class TenantsController {
 
   @Post()
   @HttpCode(201)
-  @RequireRole('domain_admin')
+  @RequirePermissions('tenants:create')
   @ApiOperation({
     summary: 'Create a tenant',
     description:
@@ -48,7 +48,7 @@ export class TenantsController {
   }
 
   @Get(':id')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('tenants:read')
   @ApiOperation({
     summary: 'Read a tenant',
     description: 'Its own tenant admins, or a domain/system admin above it. Any other id is 404.',
@@ -63,7 +63,7 @@ export class TenantsController {
   }
 
   @Patch(':id')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('tenants:update')
   @ApiOperation({
     summary: 'Update a tenant',
     description:
@@ -84,7 +84,7 @@ export class TenantsController {
   }
 
   @Get(':id/children')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('tenants:read')
   @ApiOperation({
     summary: 'List the direct children of a tenant',
     description: 'Oldest first; cursor pagination. Same access as reading the tenant.',

@@ -113,7 +113,7 @@ export class TenantsService {
    */
   async create(actor: TenantActor, input: CreateTenantInput): Promise<TenantRecord> {
     return this.denialsAudited(actor, async () => {
-      if (actor.kind === 'user' && !roleAtLeast(actor.role, 'domain_admin')) {
+      if (actor.kind !== 'operator' && !roleAtLeast(actor.role, 'domain_admin')) {
         throw TenantAccessDeniedError.asForbidden(
           'You cannot create tenants.',
           `role ${actor.role} below domain_admin`,
@@ -123,7 +123,7 @@ export class TenantsService {
       const name = cleanName(input.name);
       if (input.slug !== undefined && !isValidSlug(input.slug)) throw new InvalidSlugError();
       const parentId = input.parentId ?? actorTenantId(actor);
-      if (actor.kind === 'user' && !(await this.access.canActIn(actor, parentId))) {
+      if (actor.kind !== 'operator' && !(await this.access.canActIn(actor, parentId))) {
         // A system admin reaches every tenant, so for it the parent simply does not exist.
         if (roleAtLeast(actor.role, 'system_admin')) throw tenantNotFound();
         throw TenantAccessDeniedError.asForbidden(
@@ -207,8 +207,8 @@ export class TenantsService {
           );
         }
         if (
-          actor.kind === 'user' &&
-          (!roleAtLeast(actor.role, 'domain_admin') || actor.tenantId === id)
+          actor.kind !== 'operator' &&
+          (!actor.permissions.has('tenants:suspend') || actor.tenantId === id)
         ) {
           throw TenantAccessDeniedError.asForbidden(
             'Only an administrator of a tenant above this one can change its status.',

@@ -7,7 +7,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Principal } from '@tessera/auth';
+import { CurrentSession, RequirePermissions, UserPrincipal } from '@tessera/auth';
 import { RateLimit } from '@tessera/rate-limit';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
@@ -21,18 +21,18 @@ export class MeController {
   constructor(private readonly self: SelfService) {}
 
   @Patch()
-  @Authenticated()
+  @RequirePermissions('self:write', { credentials: ['session'] })
   @ApiOperation({ summary: 'Change your own name.' })
   @ApiOkResponse({ type: UserDto })
   async update(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentSession() principal: UserPrincipal,
     @Body() dto: UpdateUserDto,
   ): Promise<UserDto> {
     return toUserDto(await this.self.updateName(principal, dto.name));
   }
 
   @Post('password')
-  @Authenticated()
+  @RequirePermissions('self:write', { credentials: ['session'] })
   @RateLimit('auth')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
@@ -47,7 +47,7 @@ export class MeController {
     description: 'rate-limited: per IP, and 5 attempts per user per 15 minutes',
   })
   async changePassword(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentSession() principal: UserPrincipal,
     @Body() dto: ChangePasswordDto,
   ): Promise<void> {
     await this.self.changePassword(principal, dto.currentPassword, dto.newPassword);

@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
-import { AccountEvents, Principal } from '@tessera/auth';
+import { AccountEvents, UserPrincipal } from '@tessera/auth';
 import { TenantDb } from '@tessera/database';
 import { MailService } from '@tessera/mail';
 import { PasswordHasher, PasswordPolicyService } from '@tessera/password';
@@ -31,7 +31,7 @@ export class SelfService {
     @Inject(KV_STORE) private readonly store: KeyValueStore,
   ) {}
 
-  async updateName(principal: Principal, name: string): Promise<User> {
+  async updateName(principal: UserPrincipal, name: string): Promise<User> {
     return this.db.withTenant(principal.tenantId, async (em) => {
       const user = await em.findOne(User, { id: principal.userId });
       if (!user) throw UsersErrors.notFound();
@@ -63,7 +63,7 @@ export class SelfService {
    * `user.password_changed` (reason `change`) for the Sessions issue to revoke sessions.
    */
   async changePassword(
-    principal: Principal,
+    principal: UserPrincipal,
     currentPassword: string,
     newPassword: string,
   ): Promise<void> {

@@ -20,7 +20,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequireRole } from '@tessera/auth';
+import { CurrentPrincipal, Principal, RequirePermissions } from '@tessera/auth';
 import { InviteUserDto, TenantScopeQueryDto } from './dto/invite-user.dto';
 import { ListUsersQueryDto } from './dto/list-users.query';
 import { UpdateUserDto } from './dto/update-user.dto';
@@ -43,7 +43,7 @@ export class UsersController {
   ) {}
 
   @Post('invitations')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('users:invite')
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({
     summary: 'Invite a user: creates it pending and mails an activation link (7 days, single use).',
@@ -66,7 +66,7 @@ export class UsersController {
   }
 
   @Post(':id/invitation/resend')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('users:invite')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Mail a pending user a new activation link; the previous link stops working.',
@@ -83,7 +83,7 @@ export class UsersController {
   }
 
   @Get()
-  @RequireRole('tenant_admin')
+  @RequirePermissions('users:read')
   @ApiOperation({
     summary: 'List the users of a tenant, oldest first, with cursor pagination and filters.',
   })
@@ -98,7 +98,7 @@ export class UsersController {
   }
 
   @Get(':id')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('users:read')
   @ApiOperation({ summary: 'Get a user.' })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse()
@@ -107,7 +107,7 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('users:update')
   @ApiOperation({
     summary: "Change a user's name (roles: PUT /v1/users/:id/roles; status: disable/enable).",
   })
@@ -122,7 +122,7 @@ export class UsersController {
   }
 
   @Post(':id/disable')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('users:disable')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Disable a user: it can no longer authenticate; its sessions are revoked.',
@@ -138,7 +138,7 @@ export class UsersController {
   }
 
   @Post(':id/enable')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('users:disable')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Re-enable a disabled user (active, or pending if it never set a password).',
@@ -153,7 +153,7 @@ export class UsersController {
   }
 
   @Delete(':id')
-  @RequireRole('tenant_admin')
+  @RequirePermissions('users:delete')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a user.' })
   @ApiNoContentResponse()
