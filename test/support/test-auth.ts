@@ -79,6 +79,8 @@ export async function createUser(opts: {
   name?: string;
   password?: string;
   passwordHash?: string;
+  /** Built-in task role names or custom role ids, granted before the first session. */
+  taskRoles?: string[];
 }) {
   const id = randomUUID();
   const email = opts.email ?? `user-${randomBytes(5).toString('hex')}@example.test`;
@@ -88,6 +90,10 @@ export async function createUser(opts: {
      values ($1, $2, $3, $4, $5, $6, $7, $8, now())`,
     [id, opts.tenantId, email, email.normalize('NFKC').trim().toLowerCase(), opts.name ?? 'Test User', opts.status ?? 'active', opts.role ?? 'member', passwordHash],
   );
+  for (const r of opts.taskRoles ?? []) {
+    const custom = /^[0-9a-f-]{36}$/.test(r);
+    await sql(`insert into user_roles (tenant_id, user_id, builtin, role_id) values ($1, $2, $3, $4)`, [opts.tenantId, id, custom ? null : r, custom ? r : null]);
+  }
   const user = { id, email, tenantId: opts.tenantId };
   if (sessions && (opts.status ?? 'active') === 'active') await signIn(user);
   return user;

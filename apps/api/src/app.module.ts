@@ -10,6 +10,7 @@ import { HealthModule } from '@tessera/health';
 import { HttpModule } from '@tessera/http';
 import { MailModule } from '@tessera/mail';
 import { PasswordModule } from '@tessera/password';
+import { RbacModule } from '@tessera/rbac';
 import { SessionsModule } from '@tessera/sessions';
 import { SigningKeysModule } from '@tessera/signing-keys';
 import { StoreModule } from '@tessera/store';
@@ -39,6 +40,7 @@ export class AppModule {
         SigningKeysModule,
         SessionsModule,
         AuditEventsModule,
+        RbacModule,
         ...extra,
       ],
     };

@@ -9,7 +9,7 @@ export interface UserAuthz {
   version: number;
   role: GeneralRole;
   status: string;
-  /** Built-in task role names and custom role ids. */
+  /** Task role names (built-in and custom). */
   taskRoles: string[];
   permissions: ReadonlySet<Permission>;
 }

@@ -96,10 +96,9 @@ const GENERAL_ROLE_ADDS: Record<GeneralRole, Permission[]> = {
     'templates:write',
     'sso:read',
     'sso:write',
-    'signing_keys:read',
   ],
   domain_admin: ['tenants:create', 'tenants:suspend'],
-  system_admin: ['tenants:delete', 'roles:assign_system_admin', 'signing_keys:rotate'],
+  system_admin: ['tenants:delete', 'roles:assign_system_admin', 'signing_keys:read', 'signing_keys:rotate'],
 };
 
 /** The permission set of each general role, lower roles included. */

@@ -6,6 +6,7 @@
  * decision never needs a database round trip.
  */
 import type { AuditEntry } from '@tessera/audit';
+import { RequestContextStore } from '@tessera/http';
 import { GeneralRole } from './roles';
 
 /** Credential types a route may accept (declared with @RequirePermissions). */
@@ -18,7 +19,7 @@ interface PrincipalBase {
   role: GeneralRole;
   /** Effective permissions now: role ∪ task roles (∩ scopes for delegated credentials). */
   permissions: ReadonlySet<string>;
-  /** Task roles held (names of built-in roles, ids of custom ones), for /v1/me and audit. */
+  /** Names of the task roles held (built-in and custom), for /v1/me and audit. */
   taskRoles: readonly string[];
 }
 
@@ -74,4 +75,12 @@ export interface Authenticator {
   supports(authorization: string): boolean;
   /** Resolves the principal or throws a 401 ProblemError. */
   authenticate(authorization: string, request: unknown): Promise<Principal>;
+}
+
+/**
+ * The tenant the request acts in: what the tenant-context guard allowed (`:tenantId` or
+ * `?tenantId=`), else the principal's own. Services working on a collection use this.
+ */
+export function actingTenantId(p: Principal): string {
+  return (RequestContextStore.current()?.actingTenantId as string | undefined) ?? p.tenantId;
 }

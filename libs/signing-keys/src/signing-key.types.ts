@@ -2,7 +2,7 @@ export type SigningKeyStatus = 'next' | 'active' | 'retired';
 
 /** Who changed the keys, for the audit trail (platform chain, no tenant). */
 export interface SigningKeyActor {
-  type: 'system' | 'operator';
+  type: 'system' | 'operator' | 'user';
   id: string;
 }
 

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SIGNING_KEYS_MODULE_OPTIONS, SigningKeyOptions } from './signing-key.options';
 import { SigningKeyScheduler } from './signing-key.scheduler';
 import { SigningKeyService } from './signing-key.service';
+import { SigningKeysAdminController } from './signing-keys-admin.controller';
 import { WellKnownController } from './well-known.controller';
 
 /**
@@ -15,7 +16,7 @@ import { WellKnownController } from './well-known.controller';
  */
 @Global()
 @Module({
-  controllers: [WellKnownController],
+  controllers: [WellKnownController, SigningKeysAdminController],
   providers: [SigningKeyService, SigningKeyScheduler],
   exports: [SigningKeyService],
 })

@@ -9,3 +9,4 @@ export * from './credentials.service';
 export * from './user-import.service';
 export { UserDto, UserListDto, toUserDto } from './dto/user.dto';
 export { UserAccess } from './user-access.service';
+export { InviteUserDto, TenantScopeQueryDto } from './dto/invite-user.dto';

@@ -3,8 +3,8 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 import { ACCOUNT_TOKEN_TTL_MS, AccountTokenService } from '@tessera/account-tokens';
 import { AuditService } from '@tessera/audit';
-import { GeneralRole, isGeneralRole, roleRank } from '@tessera/auth';
-import { PLATFORM_TENANT_ID, PreTenantLookup, TenantDb } from '@tessera/database';
+import { GeneralRole, isGeneralRole } from '@tessera/auth';
+import { PreTenantLookup, TenantDb } from '@tessera/database';
 import { ProblemError } from '@tessera/http';
 import { MailService } from '@tessera/mail';
 import { isEmail } from 'class-validator';
@@ -13,7 +13,7 @@ import { isEmailDomainAllowed, readTenant } from './tenant-info';
 import { User } from './user.entity';
 import { UserAccess } from './user-access.service';
 import { UsersErrors } from './users.errors';
-import { actorRole, auditActor, UsersActor } from './users-actor';
+import { auditActor, UsersActor } from './users-actor';
 
 export interface InviteInput {
   email: string;
@@ -94,13 +94,10 @@ export class InvitationService {
     const refuse = (err: ProblemError) =>
       this.refused(actor, tenantId, 'user.invite', err, { email, role });
 
-    if (roleRank(role) > roleRank(actorRole(actor))) {
-      throw await refuse(UsersErrors.roleNotAllowed('You cannot grant a role above your own.'));
-    }
-    if (role === 'system_admin' && tenantId !== PLATFORM_TENANT_ID) {
-      throw await refuse(
-        UsersErrors.roleNotAllowed('The system_admin role exists only in the platform tenant.'),
-      );
+    try {
+      this.access.assertMayGrant(actor, role, tenantId);
+    } catch (err) {
+      throw err instanceof ProblemError ? await refuse(err) : err;
     }
     if (await this.preTenant.userByEmail(emailNormalized))
       throw await refuse(UsersErrors.emailTaken());

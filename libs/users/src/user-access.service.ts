@@ -1,7 +1,8 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
-import { roleRank, TenantAccess } from '@tessera/auth';
-import { isUuid } from '@tessera/database';
+import { GeneralRole, roleAtLeast, roleRank, TenantAccess } from '@tessera/auth';
+import { isUuid, PLATFORM_TENANT_ID } from '@tessera/database';
 import type { User } from './user.entity';
 import { UserLookup } from './user-lookup.service';
 import { UsersErrors } from './users.errors';
@@ -57,6 +58,41 @@ export class UserAccess {
   /** 403 when the target's role is above the actor's own (a tenant admin cannot touch a domain admin). */
   assertMayManage(actor: UsersActor, target: User): void {
     if (roleRank(target.role) > roleRank(actorRole(actor))) throw UsersErrors.targetRoleTooHigh();
+  }
+
+  /**
+   * Whether the actor may give `role` to a user of `tenantId` (invitation or role change):
+   * never above its own role; anything but `member` needs `roles:assign`; `system_admin`
+   * needs the tier-4 `roles:assign_system_admin` and exists only in the platform tenant.
+   * Throws the 403 to return (the caller audits it).
+   */
+  assertMayGrant(actor: UsersActor, role: GeneralRole, tenantId: string): void {
+    if (roleRank(role) > roleRank(actorRole(actor))) throw UsersErrors.roleNotAllowed('You cannot grant a role above your own.');
+    if (actor.kind === 'user' && role !== 'member' && !actor.principal.permissions.has('roles:assign')) {
+      throw UsersErrors.roleNotAllowed('Granting a role needs the roles:assign permission.');
+    }
+    if (role === 'system_admin') {
+      if (actor.kind === 'user' && !actor.principal.permissions.has('roles:assign_system_admin')) {
+        throw UsersErrors.roleNotAllowed('Granting system_admin needs the roles:assign_system_admin permission.');
+      }
+      if (tenantId !== PLATFORM_TENANT_ID) throw UsersErrors.roleNotAllowed('The system_admin role exists only in the platform tenant.');
+    }
+  }
+
+  /**
+   * An active admin (tenant_admin or above) must not be the last active one of its tenant to
+   * be disabled, deleted or demoted through the API. Serialised per tenant with an advisory
+   * lock, so two admins removing each other concurrently cannot both pass. An operator at the
+   * CLI is exempt: it is the way out when the only admin is compromised.
+   */
+  async assertNotLastAdmin(em: EntityManager, actor: UsersActor, user: User): Promise<void> {
+    if (actor.kind === 'operator' || user.status !== 'active' || !roleAtLeast(user.role, 'tenant_admin')) return;
+    await em.execute(`select pg_advisory_xact_lock(hashtextextended('tessera.tenant-admins:' || ?, 0))`, [user.tenantId]);
+    const [row] = await em.execute<{ n: number }[]>(
+      `select count(*)::int as n from users where tenant_id = ? and id <> ? and status = 'active' and role <> 'member'`,
+      [user.tenantId, user.id],
+    );
+    if (!row || row.n === 0) throw UsersErrors.lastAdmin();
   }
 
   /** 409 when an API caller targets itself with disable or delete (it would lock itself out). */

@@ -1,5 +1,5 @@
 import type { AuditEntry } from '@tessera/audit';
-import { GeneralRole, Principal } from '@tessera/auth';
+import { GeneralRole, Principal, principalAudit } from '@tessera/auth';
 
 /**
  * Who asks for a user operation: an authenticated API caller, or an operator at the CLI
@@ -22,9 +22,6 @@ export function actorRole(actor: UsersActor): GeneralRole {
 /** The actor and credential fields of an audit entry. */
 export function auditActor(actor: UsersActor): Pick<AuditEntry, 'actor' | 'credential'> {
   return actor.kind === 'user'
-    ? {
-        actor: { type: 'user', id: actor.principal.userId },
-        credential: { type: 'access_token', id: actor.principal.tokenId },
-      }
+    ? principalAudit(actor.principal)
     : { actor: { type: 'operator', id: actor.id }, credential: { type: 'cli' } };
 }

@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
-import { AccountEvents, GeneralRole, roleAtLeast } from '@tessera/auth';
+import { AccountEvents, GeneralRole } from '@tessera/auth';
 import { decodeKeysetCursor, encodeKeysetCursor, PreTenantLookup, TenantDb } from '@tessera/database';
 import { ProblemError } from '@tessera/http';
 import { USER_LIST_DEFAULT_LIMIT, USER_LIST_MAX_LIMIT } from './dto/list-users.query';
@@ -144,7 +144,7 @@ export class UsersService {
         this.access.assertNotSelf(actor, user);
         this.access.assertMayManage(actor, user);
         if (user.status === 'disabled') return user;
-        await this.assertNotLastAdmin(em, actor, user);
+        await this.access.assertNotLastAdmin(em, actor, user);
         const previous = user.status;
         user.status = 'disabled';
         await em.flush();
@@ -194,7 +194,7 @@ export class UsersService {
         const user = await this.load(em, userId);
         this.access.assertNotSelf(actor, user);
         this.access.assertMayManage(actor, user);
-        await this.assertNotLastAdmin(em, actor, user);
+        await this.access.assertNotLastAdmin(em, actor, user);
         await this.record(em, actor, 'user.delete', user, {
           email: user.email,
           role: user.role,
@@ -210,34 +210,6 @@ export class UsersService {
     const user = await em.findOne(User, { id: userId });
     if (!user) throw UsersErrors.notFound();
     return user;
-  }
-
-  /**
-   * An active admin (tenant_admin or above) must not be the last active one of its tenant to
-   * be disabled or deleted through the API. Serialised per tenant with an advisory lock, so
-   * two admins removing each other concurrently cannot both pass. An operator at the CLI is
-   * exempt: it is the way out when the only admin is compromised.
-   */
-  private async assertNotLastAdmin(
-    em: EntityManager,
-    actor: UsersActor,
-    user: User,
-  ): Promise<void> {
-    if (
-      actor.kind === 'operator' ||
-      user.status !== 'active' ||
-      !roleAtLeast(user.role, 'tenant_admin')
-    )
-      return;
-    await em.execute(
-      `select pg_advisory_xact_lock(hashtextextended('tessera.tenant-admins:' || ?, 0))`,
-      [user.tenantId],
-    );
-    const [row] = await em.execute<{ n: number }[]>(
-      `select count(*)::int as n from users where tenant_id = ? and id <> ? and status = 'active' and role <> 'member'`,
-      [user.tenantId, user.id],
-    );
-    if (!row || row.n === 0) throw UsersErrors.lastAdmin();
   }
 
   /** A disabled user's pending invitation, verification or reset links must not work later. */

@@ -47,8 +47,8 @@ export class Migration20261123000030Rbac extends Migration {
       returns table (role text, status text, version bigint, task_roles text[], custom_permissions text[])
       language sql stable security definer set search_path = public, pg_temp as $$
         select u.role, u.status, u.authz_version,
-               coalesce((select array_agg(coalesce(ur.builtin, ur.role_id::text) order by ur.created_at)
-                           from user_roles ur where ur.user_id = u.id), '{}'),
+               coalesce((select array_agg(coalesce(ur.builtin, r.name) order by ur.created_at)
+                           from user_roles ur left join roles r on r.id = ur.role_id where ur.user_id = u.id), '{}'),
                coalesce((select array_agg(distinct p)
                            from user_roles ur join roles r on r.id = ur.role_id, unnest(r.permissions) p
                           where ur.user_id = u.id), '{}')
