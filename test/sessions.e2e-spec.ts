@@ -220,7 +220,7 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const adminPair = await login(t, domainAdmin.email);
     const pair = await login(t, u.email);
     expect((await t.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(200);
-    const res = await t.http.patch(`/v1/tenants/${child.id}`).set(auth(adminPair.access_token)).send({ status: 'suspended' });
+    const res = await t.http.post(`/v1/tenants/${child.id}/suspend`).set(auth(adminPair.access_token));
     expect(res.status).toBe(200);
     expect((await t.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(401);
     expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token })).status).toBe(401);

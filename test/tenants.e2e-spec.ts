@@ -329,29 +329,27 @@ describe('tenants API', () => {
       });
 
       const suspend = await t.http
-        .patch(`/v1/tenants/${mine.id}`)
-        .set(asUser(admin.id))
-        .send({ status: 'suspended' });
+        .post(`/v1/tenants/${mine.id}/suspend`)
+        .set(asUser(admin.id));
       expect(suspend.status).toBe(403);
       expect((await tenantRow(mine.id))!.status).toBe('active');
-      // The whole request is refused: a name sent with the status is not applied either.
+      // Status is not a PATCH field: the whole request is refused, the name is not applied either.
       const both = await t.http
         .patch(`/v1/tenants/${mine.id}`)
         .set(asUser(admin.id))
         .send({ name: unique('Sneaky'), status: 'suspended' });
-      expect(both.status).toBe(403);
+      expect(both.status).toBe(400);
       expect((await tenantRow(mine.id))!.name).toBe(name);
       expect(
         (await auditRows('access.denied', mine.id)).filter((r) => r.actor_id === admin.id),
-      ).toHaveLength(2);
+      ).toHaveLength(1);
     });
 
     it('lets a domain admin above a tenant suspend and reactivate it (risk tier 3), but not its own tenant', async () => {
       const child = await createTenant({ parentId: reseller.id });
       const suspend = await t.http
-        .patch(`/v1/tenants/${child.id}`)
-        .set(asUser(domainAdmin.id))
-        .send({ status: 'suspended' });
+        .post(`/v1/tenants/${child.id}/suspend`)
+        .set(asUser(domainAdmin.id));
       expect(suspend.status).toBe(200);
       expect(suspend.body.status).toBe('suspended');
       expect((await tenantRow(child.id))!.status).toBe('suspended');
@@ -363,16 +361,14 @@ describe('tenants API', () => {
       });
 
       const activate = await t.http
-        .patch(`/v1/tenants/${child.id}`)
-        .set(asUser(domainAdmin.id))
-        .send({ status: 'active' });
+        .post(`/v1/tenants/${child.id}/activate`)
+        .set(asUser(domainAdmin.id));
       expect(activate.status).toBe(200);
       expect((await tenantRow(child.id))!.status).toBe('active');
 
       const own = await t.http
-        .patch(`/v1/tenants/${reseller.id}`)
-        .set(asUser(domainAdmin.id))
-        .send({ status: 'suspended' });
+        .post(`/v1/tenants/${reseller.id}/suspend`)
+        .set(asUser(domainAdmin.id));
       expect(own.status).toBe(403);
       expect((await tenantRow(reseller.id))!.status).toBe('active');
 
@@ -385,9 +381,8 @@ describe('tenants API', () => {
 
     it('never changes the platform root status', async () => {
       const res = await t.http
-        .patch(`/v1/tenants/${PLATFORM_TENANT_ID}`)
-        .set(asUser(sysAdmin.id))
-        .send({ status: 'suspended' });
+        .post(`/v1/tenants/${PLATFORM_TENANT_ID}/suspend`)
+        .set(asUser(sysAdmin.id));
       expect(res.status).toBe(403);
       const service = t.app.get(TenantsService);
       await expect(
@@ -488,7 +483,7 @@ describe('tenants API', () => {
       const res = await t.http
         .patch(`/v1/tenants/${mine.id}`)
         .set(asUser(domainAdmin.id))
-        .send({ name: row!.name, status: 'active' });
+        .send({ name: row!.name });
       expect(res.status).toBe(200);
       expect(await auditRows('tenant.update', mine.id)).toHaveLength(0);
     });

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, CurrentSession, Principal, UserPrincipal, Public, RequirePermissions, TenantAccess } from '@tessera/auth';
+import { AccessDenials, CurrentPrincipal, CurrentSession, Principal, UserPrincipal, Public, RequirePermissions, TenantAccess } from '@tessera/auth';
 import { ProblemError } from '@tessera/http';
 import { RateLimit } from '@tessera/rate-limit';
 import { User } from '@tessera/users';
@@ -14,7 +14,10 @@ import { UserSessionsService } from './user-sessions.service';
 @ApiTags('sessions')
 @Controller('v1/auth')
 export class AuthSessionsController {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly denials: AccessDenials,
+  ) {}
 
   @Public()
   @RateLimit('auth')
@@ -77,7 +80,11 @@ export class AuthSessionsController {
   @ApiOperation({ summary: 'End one of my sessions.' })
   async endMySession(@CurrentSession() p: UserPrincipal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     const ok = await this.sessions.revokeSession(p.tenantId, p.userId, id, 'user_terminated', { action: 'session.terminate', by: p });
-    if (!ok) throw ProblemError.notFound('No such session.');
+    if (!ok) {
+      // Not one of the caller's sessions (another user's, another tenant's, or none): 404, audited.
+      await this.denials.record('session not among the caller’s own', p, { target: { type: 'session', id } });
+      throw ProblemError.notFound('No such session.');
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -67,7 +67,7 @@ export class TenantsController {
   @ApiOperation({
     summary: 'Update a tenant',
     description:
-      "Name and settings: the tenant's admins or an admin above it. Status (active/suspended): only a domain/system admin above the tenant; the platform root's never.",
+      "Name and settings: the tenant's admins or an admin above it. Status moves through POST :id/suspend and :id/activate.",
   })
   @ApiOkResponse({ type: TenantResponseDto })
   @ApiBadRequestResponse({
@@ -81,6 +81,29 @@ export class TenantsController {
     @Body() dto: UpdateTenantDto,
   ): Promise<TenantResponseDto> {
     return toTenantResponse(await this.tenants.update(principal, id, dto));
+  }
+
+  @Post(':id/suspend')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermissions('tenants:suspend')
+  @ApiOperation({
+    summary: 'Suspend a tenant: every session in it ends; nobody in it can log in.',
+    description: "Only a domain/system admin above the tenant (never its own tenant); the platform root's never.",
+  })
+  @ApiOkResponse({ type: TenantResponseDto })
+  @ApiNotFoundResponse({ description: 'not-found' })
+  async suspend(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TenantResponseDto> {
+    return toTenantResponse(await this.tenants.update(principal, id, { status: 'suspended' }));
+  }
+
+  @Post(':id/activate')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermissions('tenants:suspend')
+  @ApiOperation({ summary: 'Reactivate a suspended tenant (same access as suspending it).' })
+  @ApiOkResponse({ type: TenantResponseDto })
+  @ApiNotFoundResponse({ description: 'not-found' })
+  async activate(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TenantResponseDto> {
+    return toTenantResponse(await this.tenants.update(principal, id, { status: 'active' }));
   }
 
   @Get(':id/children')

@@ -1,7 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
-  IsIn,
   IsObject,
   IsOptional,
   IsString,
@@ -12,12 +11,12 @@ import {
 import { NO_CONTROL_CHARS, trimString } from './create-tenant.dto';
 import { TenantSettingsDto } from './tenant-settings.dto';
 
-/** What an admin may set by PATCH; `pending` is reserved for sign-ups awaiting verification. */
+/** What an admin may set (suspend/activate); `pending` is reserved for sign-ups awaiting verification. */
 export const SETTABLE_TENANT_STATUSES = ['active', 'suspended'] as const;
 export type SettableTenantStatus = (typeof SETTABLE_TENANT_STATUSES)[number];
 
 /**
- * Deliberately without id, parentId, slug or tenantId: the global ValidationPipe refuses
+ * Deliberately without id, parentId, slug, tenantId or status (POST :id/suspend|activate): the global ValidationPipe refuses
  * any property not declared here (400), so they cannot be mass-assigned.
  */
 export class UpdateTenantDto {
@@ -28,14 +27,6 @@ export class UpdateTenantDto {
   @Length(1, 200)
   @Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters' })
   name?: string;
-
-  @ApiPropertyOptional({
-    enum: SETTABLE_TENANT_STATUSES,
-    description: 'Only a domain or system admin above the tenant may change it.',
-  })
-  @IsOptional()
-  @IsIn(SETTABLE_TENANT_STATUSES)
-  status?: SettableTenantStatus;
 
   @ApiPropertyOptional({
     type: TenantSettingsDto,
