@@ -14,9 +14,8 @@ import { AuditEventListDto, toAuditEventDto } from './dto/audit-event.dto';
 import { ExportAuditEventsQueryDto, ListAuditEventsQueryDto } from './dto/audit-events.query';
 
 /**
- * The read side of the audit trail. Access is `tenant_admin` and above for now: the RBAC
- * issue moves both routes to the `audit:read` permission, which the `auditor` task role
- * also grants. Scope: the caller's tenant; `?tenantId=` a tenant it may act in; `?subtree=true`
+ * The read side of the audit trail: `audit:read` and `audit:export`, held by tenant admins
+ * and above and by the `auditor` task role. Scope: the caller's tenant; `?tenantId=` a tenant it may act in; `?subtree=true`
  * that tenant and its descendants (domain_admin and above).
  */
 @ApiTags('audit')
@@ -25,7 +24,6 @@ export class AuditEventsController {
   constructor(private readonly query: AuditQueryService) {}
 
   @Get()
-  // TODO(RBAC issue): @RequirePermission('audit:read') (tenant_admin and the auditor task role).
   @RequirePermissions('audit:read')
   @ApiOperation({
     summary: 'Query audit events, newest first, with filters and cursor pagination.',
@@ -43,7 +41,6 @@ export class AuditEventsController {
   }
 
   @Get('export')
-  // TODO(RBAC issue): @RequirePermission('audit:read') (tenant_admin and the auditor task role).
   @RequirePermissions('audit:export')
   @ApiOperation({
     summary:
