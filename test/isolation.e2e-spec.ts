@@ -22,7 +22,10 @@ describe('cross-tenant isolation (every resource, every verb)', () => {
     )[0]!.n;
 
   beforeAll(async () => {
-    t = await startApp({ RATE_LIMIT_DEFAULT_PER_MINUTE: '100000' }, { extraModules: [TestAuthModule] });
+    t = await startApp(
+      { RATE_LIMIT_DEFAULT_PER_MINUTE: '100000' },
+      { extraModules: [TestAuthModule] },
+    );
     world.tenantA = await createTenant({ name: 'Tenant A' });
     world.tenantB = await createTenant({ name: 'Tenant B' });
     world.adminA = await createUser({ tenantId: world.tenantA.id, role: 'tenant_admin' });
@@ -51,29 +54,71 @@ describe('cross-tenant isolation (every resource, every verb)', () => {
       expect(await resource.snapshot(ref, world)).toEqual(before);
       // Tenant A's own admin still reaches it: the refusals were about B, not a broken resource.
       const [first] = resource.attempts(ref, world);
-      if (first!.method === 'get') expect((await t.http.get(first!.path.replace(/[?&]subtree=true/, '')).set(asUser(world.adminA.id))).status).toBe(200);
+      if (first!.method === 'get')
+        expect(
+          (
+            await t.http
+              .get(first!.path.replace(/[?&]subtree=true/, ''))
+              .set(asUser(world.adminA.id))
+          ).status,
+        ).toBe(200);
     });
   });
 
   describe('mass assignment: every PATCH route refuses tenantId, role, status and unknown fields', () => {
-    const FORBIDDEN_FIELDS = [{ tenantId: '00000000-0000-0000-0000-000000000001' }, { role: 'system_admin' }, { status: 'active' }, { isAdmin: true }];
+    const FORBIDDEN_FIELDS = [
+      { tenantId: '00000000-0000-0000-0000-000000000001' },
+      { role: 'system_admin' },
+      { status: 'active' },
+      { isAdmin: true },
+    ];
 
     it('covers every PATCH route of the app', async () => {
-      const [role] = await sql<{ id: string }>(`insert into roles (tenant_id, name, permissions) values ($1, 'patch-me', '{users:read}') returning id`, [world.tenantA.id]);
+      const [role] = await sql<{ id: string }>(
+        `insert into roles (tenant_id, name, permissions) values ($1, 'patch-me', '{users:read}') returning id`,
+        [world.tenantA.id],
+      );
       const member = await createUser({ tenantId: world.tenantA.id, name: 'Patch target' });
       const targets: Record<string, { path: string; as: string; state: () => Promise<unknown> }> = {
-        '/v1/me': { path: '/v1/me', as: member.id, state: () => sql('select * from users where id = $1', [member.id]) },
-        '/v1/users/:id': { path: `/v1/users/${member.id}`, as: world.adminA.id, state: () => sql('select * from users where id = $1', [member.id]) },
-        '/v1/tenants/:id': { path: `/v1/tenants/${world.tenantA.id}`, as: world.adminA.id, state: () => sql('select * from tenants where id = $1', [world.tenantA.id]) },
-        '/v1/roles/:id': { path: `/v1/roles/${role!.id}`, as: world.adminA.id, state: () => sql('select * from roles where id = $1', [role!.id]) },
+        '/v1/me': {
+          path: '/v1/me',
+          as: member.id,
+          state: () => sql('select * from users where id = $1', [member.id]),
+        },
+        '/v1/users/:id': {
+          path: `/v1/users/${member.id}`,
+          as: world.adminA.id,
+          state: () => sql('select * from users where id = $1', [member.id]),
+        },
+        '/v1/tenants/:id': {
+          path: `/v1/tenants/${world.tenantA.id}`,
+          as: world.adminA.id,
+          state: () => sql('select * from tenants where id = $1', [world.tenantA.id]),
+        },
+        '/v1/roles/:id': {
+          path: `/v1/roles/${role!.id}`,
+          as: world.adminA.id,
+          state: () => sql('select * from roles where id = $1', [role!.id]),
+        },
       };
-      const patchRoutes = listRoutes(t.app).filter((r) => r.method === 'PATCH').map((r) => r.path).sort();
+      const patchRoutes = listRoutes(t.app)
+        .filter((r) => r.method === 'PATCH')
+        .map((r) => r.path)
+        .sort();
       expect(patchRoutes).toEqual(Object.keys(targets).sort());
       for (const [route, target] of Object.entries(targets)) {
         const before = await target.state();
         for (const body of FORBIDDEN_FIELDS) {
-          const r = await t.http.patch(target.path).set(asUser(target.as)).send({ name: 'Valid name', ...body });
-          expect({ route, body, status: r.status, type: r.body.type }).toEqual({ route, body, status: 400, type: 'urn:tessera:problem:validation-failed' });
+          const r = await t.http
+            .patch(target.path)
+            .set(asUser(target.as))
+            .send({ name: 'Valid name', ...body });
+          expect({ route, body, status: r.status, type: r.body.type }).toEqual({
+            route,
+            body,
+            status: 400,
+            type: 'urn:tessera:problem:validation-failed',
+          });
         }
         expect(await target.state()).toEqual(before);
       }

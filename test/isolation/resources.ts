@@ -28,7 +28,10 @@ export interface IsolatedResource {
   setup(world: IsolationWorld): Promise<{ id: string; extra?: Record<string, string> }>;
   attempts(ref: { id: string; extra?: Record<string, string> }, world: IsolationWorld): Attempt[];
   /** What must be identical before and after the attempts. */
-  snapshot(ref: { id: string; extra?: Record<string, string> }, world: IsolationWorld): Promise<unknown>;
+  snapshot(
+    ref: { id: string; extra?: Record<string, string> },
+    world: IsolationWorld,
+  ): Promise<unknown>;
 }
 
 export const ISOLATED_RESOURCES: IsolatedResource[] = [
@@ -44,7 +47,9 @@ export const ISOLATED_RESOURCES: IsolatedResource[] = [
       { method: 'post', path: '/v1/tenants', body: { name: 'Planted child', parentId: id } },
     ],
     snapshot: async ({ id }) => ({
-      tenant: await sql('select name, status, settings, updated_at from tenants where id = $1', [id]),
+      tenant: await sql('select name, status, settings, updated_at from tenants where id = $1', [
+        id,
+      ]),
       children: await sql('select id from tenants where parent_id = $1 order by id', [id]),
     }),
   },
@@ -52,7 +57,11 @@ export const ISOLATED_RESOURCES: IsolatedResource[] = [
     name: 'users',
     setup: async (w) => {
       const u = await createUser({ tenantId: w.tenantA.id, name: 'Victim' });
-      const pending = await createUser({ tenantId: w.tenantA.id, status: 'pending', name: 'Pending victim' });
+      const pending = await createUser({
+        tenantId: w.tenantA.id,
+        status: 'pending',
+        name: 'Pending victim',
+      });
       return { id: u.id, extra: { pending: pending.id } };
     },
     attempts: ({ id, extra }, w) => [
@@ -63,30 +72,58 @@ export const ISOLATED_RESOURCES: IsolatedResource[] = [
       { method: 'delete', path: `/v1/users/${id}` },
       { method: 'post', path: `/v1/users/${extra!.pending}/invitation/resend` },
       { method: 'get', path: `/v1/users?tenantId=${w.tenantA.id}` },
-      { method: 'post', path: `/v1/users/invitations?tenantId=${w.tenantA.id}`, body: { email: `planted-${randomUUID()}@example.test`, name: 'Planted' } },
+      {
+        method: 'post',
+        path: `/v1/users/invitations?tenantId=${w.tenantA.id}`,
+        body: { email: `planted-${randomUUID()}@example.test`, name: 'Planted' },
+      },
       { method: 'get', path: `/v1/users/${id}/roles` },
-      { method: 'put', path: `/v1/users/${id}/roles`, body: { role: 'tenant_admin', taskRoles: [] } },
+      {
+        method: 'put',
+        path: `/v1/users/${id}/roles`,
+        body: { role: 'tenant_admin', taskRoles: [] },
+      },
     ],
     snapshot: async ({ id, extra }, w) => ({
-      users: await sql('select id, name, status, role, authz_version, updated_at from users where id in ($1, $2) order by id', [id, extra!.pending]),
+      users: await sql(
+        'select id, name, status, role, authz_version, updated_at from users where id in ($1, $2) order by id',
+        [id, extra!.pending],
+      ),
       count: await sql('select count(*)::int as n from users where tenant_id = $1', [w.tenantA.id]),
-      links: await sql('select id, superseded_at from account_tokens where user_id = $1 order by id', [extra!.pending]),
+      links: await sql(
+        'select id, superseded_at from account_tokens where user_id = $1 order by id',
+        [extra!.pending],
+      ),
     }),
   },
   {
     name: 'roles',
     setup: async (w) => {
-      const [row] = await sql<{ id: string }>(`insert into roles (tenant_id, name, permissions) values ($1, 'a-only', '{users:read}') returning id`, [w.tenantA.id]);
+      const [row] = await sql<{ id: string }>(
+        `insert into roles (tenant_id, name, permissions) values ($1, 'a-only', '{users:read}') returning id`,
+        [w.tenantA.id],
+      );
       return { id: row!.id };
     },
     attempts: ({ id }, w) => [
       { method: 'get', path: `/v1/roles/${id}` },
-      { method: 'patch', path: `/v1/roles/${id}`, body: { permissions: ['users:read', 'users:delete'] } },
+      {
+        method: 'patch',
+        path: `/v1/roles/${id}`,
+        body: { permissions: ['users:read', 'users:delete'] },
+      },
       { method: 'delete', path: `/v1/roles/${id}` },
       { method: 'get', path: `/v1/roles?tenantId=${w.tenantA.id}` },
-      { method: 'post', path: `/v1/roles?tenantId=${w.tenantA.id}`, body: { name: 'planted', permissions: ['users:read'] } },
+      {
+        method: 'post',
+        path: `/v1/roles?tenantId=${w.tenantA.id}`,
+        body: { name: 'planted', permissions: ['users:read'] },
+      },
     ],
-    snapshot: async (_ref, w) => sql('select id, name, permissions, updated_at from roles where tenant_id = $1 order by id', [w.tenantA.id]),
+    snapshot: async (_ref, w) =>
+      sql('select id, name, permissions, updated_at from roles where tenant_id = $1 order by id', [
+        w.tenantA.id,
+      ]),
   },
   {
     name: 'sessions',
@@ -102,7 +139,8 @@ export const ISOLATED_RESOURCES: IsolatedResource[] = [
       { method: 'delete', path: `/v1/users/${id}/sessions` },
       { method: 'delete', path: `/v1/auth/sessions/${extra!.session}` },
     ],
-    snapshot: async ({ id }) => sql('select id, revoked_at from sessions where user_id = $1 order by id', [id]),
+    snapshot: async ({ id }) =>
+      sql('select id, revoked_at from sessions where user_id = $1 order by id', [id]),
   },
   {
     name: 'audit events',

@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { TenantDb } from '@tessera/database';
-import { redact, RequestContextStore } from '@tessera/http';
+import { ProblemError, redact, RequestContextStore } from '@tessera/http';
 import { AuditEntry } from './audit.types';
 
 /**
@@ -22,6 +22,27 @@ export class AuditService {
     }
     if (entry.tenantId) await this.db.withTenant(entry.tenantId, write);
     else await this.db.withoutTenant(write);
+  }
+
+  /**
+   * Runs a change; when a rule refuses it (a 4xx problem other than 404, which is audited
+   * where it is decided, as a denial), the refusal is audited in its own transaction — the
+   * change's has rolled back — with the problem code as the reason, and the error rethrown.
+   */
+  async refusalsAudited<T>(entry: Omit<AuditEntry, 'outcome' | 'decision' | 'reason'>, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ProblemError && err.status >= 400 && err.status < 500 && err.status !== 404) {
+        await this.recordRefusal(entry, err);
+      }
+      throw err;
+    }
+  }
+
+  /** One refused change: outcome failure, decision deny for a 403, the problem code as reason. */
+  recordRefusal(entry: Omit<AuditEntry, 'outcome' | 'decision' | 'reason'>, err: ProblemError): Promise<void> {
+    return this.record({ ...entry, outcome: 'failure', decision: err.status === 403 ? 'deny' : 'allow', reason: err.code });
   }
 
   private toRow(e: AuditEntry): Record<string, unknown> {

@@ -14,7 +14,11 @@ export class AccessDenials {
 
   constructor(private readonly audit: AuditService) {}
 
-  async record(reason: string, principal?: Principal, extra: { tier?: RiskTier | 0; target?: { type: string; id?: string | null } } = {}): Promise<void> {
+  async record(
+    reason: string,
+    principal?: Principal,
+    extra: { tier?: RiskTier | 0; target?: { type: string; id?: string | null } } = {},
+  ): Promise<void> {
     try {
       await this.audit.record({
         action: 'access.denied',

@@ -1,5 +1,15 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ProblemError, RequestContextStore } from '@tessera/http';
 import { Permission, PERMISSIONS, RiskTier, tierOf } from './permissions';
 import { CREDENTIAL_TYPES, CredentialKind, Principal, UserPrincipal } from './principal';
@@ -49,19 +59,24 @@ export function RequirePermissions(...args: (Permission | AccessOptions)[]) {
 }
 
 /** The authenticated principal of this request (set by the authentication guard). */
-export const CurrentPrincipal = createParamDecorator((_data: unknown, _ctx: ExecutionContext): Principal => {
-  const principal = RequestContextStore.current()?.principal as Principal | undefined;
-  if (!principal) throw ProblemError.unauthorized();
-  return principal;
-});
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, _ctx: ExecutionContext): Principal => {
+    const principal = RequestContextStore.current()?.principal as Principal | undefined;
+    if (!principal) throw ProblemError.unauthorized();
+    return principal;
+  },
+);
 
 /**
  * The principal of a route declared `{ credentials: ['session'] }`: a person with a session.
  * The guard has already refused every other credential; this only narrows the type.
  */
-export const CurrentSession = createParamDecorator((_data: unknown, _ctx: ExecutionContext): UserPrincipal => {
-  const principal = RequestContextStore.current()?.principal as Principal | undefined;
-  if (!principal) throw ProblemError.unauthorized();
-  if (principal.kind !== 'session') throw ProblemError.forbidden('This operation needs a signed-in person.');
-  return principal;
-});
+export const CurrentSession = createParamDecorator(
+  (_data: unknown, _ctx: ExecutionContext): UserPrincipal => {
+    const principal = RequestContextStore.current()?.principal as Principal | undefined;
+    if (!principal) throw ProblemError.unauthorized();
+    if (principal.kind !== 'session')
+      throw ProblemError.forbidden('This operation needs a signed-in person.');
+    return principal;
+  },
+);

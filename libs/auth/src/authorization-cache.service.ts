@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PreTenantLookup } from '@tessera/database';
 import { KeyValueStore, KV_STORE, parseVersioned } from '@tessera/store';
-import { BUILTIN_TASK_ROLES, GENERAL_ROLE_PERMISSIONS, isBuiltinTaskRole, isPermission, Permission, tierOf } from './permissions';
+import {
+  BUILTIN_TASK_ROLES,
+  GENERAL_ROLE_PERMISSIONS,
+  isBuiltinTaskRole,
+  isPermission,
+  Permission,
+  tierOf,
+} from './permissions';
 import { GeneralRole, isGeneralRole } from './roles';
 
 /** What the permission guard knows about a user: enough to decide without PostgreSQL. */
@@ -28,9 +35,14 @@ const dataSlot = (v: number) => v * 2 + 1;
 const tombstoneSlot = (v: number) => v * 2;
 const TOMBSTONE = '-';
 
-export function effectivePermissions(role: GeneralRole, taskRoles: readonly string[], customPermissions: readonly string[]): Set<Permission> {
+export function effectivePermissions(
+  role: GeneralRole,
+  taskRoles: readonly string[],
+  customPermissions: readonly string[],
+): Set<Permission> {
   const out = new Set<Permission>(GENERAL_ROLE_PERMISSIONS[role]);
-  for (const t of taskRoles) if (isBuiltinTaskRole(t)) for (const p of BUILTIN_TASK_ROLES[t].permissions) out.add(p);
+  for (const t of taskRoles)
+    if (isBuiltinTaskRole(t)) for (const p of BUILTIN_TASK_ROLES[t].permissions) out.add(p);
   // Custom roles never carry tier 4 (refused when defined; filtered here as well).
   for (const p of customPermissions) if (isPermission(p) && tierOf(p) < 4) out.add(p);
   return out;
@@ -84,8 +96,18 @@ export class AuthorizationCache {
     const row = await this.lookup.userAuthz(userId, tenantId);
     if (!row || !isGeneralRole(row.role)) return null;
     const version = Number(row.version);
-    const stored: Stored = { r: row.role, s: row.status, t: row.task_roles, c: row.custom_permissions };
-    await this.store.setIfNewer(this.key(userId), dataSlot(version), JSON.stringify(stored), TTL_MS);
+    const stored: Stored = {
+      r: row.role,
+      s: row.status,
+      t: row.task_roles,
+      c: row.custom_permissions,
+    };
+    await this.store.setIfNewer(
+      this.key(userId),
+      dataSlot(version),
+      JSON.stringify(stored),
+      TTL_MS,
+    );
     return {
       version,
       role: row.role,
@@ -107,6 +129,12 @@ export class AuthorizationCache {
    * store is down the change fails with it (503), so no change goes unannounced.
    */
   async invalidate(changes: { userId: string; version: number | string }[]): Promise<void> {
-    for (const c of changes) await this.store.setIfNewer(this.key(c.userId), tombstoneSlot(Number(c.version)), TOMBSTONE, TTL_MS);
+    for (const c of changes)
+      await this.store.setIfNewer(
+        this.key(c.userId),
+        tombstoneSlot(Number(c.version)),
+        TOMBSTONE,
+        TTL_MS,
+      );
   }
 }

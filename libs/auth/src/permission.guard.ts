@@ -34,33 +34,60 @@ export class PermissionGuard implements CanActivate {
     if (!rule) return this.refuse('route declares no access', principal, 0);
 
     if (!rule.credentials.includes(principal.kind)) {
-      return this.refuse(`credential type ${principal.kind} not accepted here`, principal, rule.tier, 'This operation needs a different kind of credential.');
+      return this.refuse(
+        `credential type ${principal.kind} not accepted here`,
+        principal,
+        rule.tier,
+        'This operation needs a different kind of credential.',
+      );
     }
     for (const p of rule.permissions) {
       if (isDelegated(principal) && tierOf(p) === 4) {
-        return this.refuse(`tier 4 permission ${p} through a delegated credential`, principal, 4, 'This operation is never allowed to a delegated credential.');
+        return this.refuse(
+          `tier 4 permission ${p} through a delegated credential`,
+          principal,
+          4,
+          'This operation is never allowed to a delegated credential.',
+        );
       }
-      if (!principal.permissions.has(p)) return this.refuse(`missing permission ${p}`, principal, rule.tier);
+      if (!principal.permissions.has(p))
+        return this.refuse(`missing permission ${p}`, principal, rule.tier);
     }
     if (rule.tier >= 3 && principal.kind === 'session' && this.config.stepUp.enabled) {
       const { maxAgeSeconds, strongAmr } = this.config.stepUp;
       const fresh = Date.now() / 1000 - principal.authTime <= maxAgeSeconds;
       const strong = principal.amr.some((m) => strongAmr.includes(m));
       if (!fresh || !strong) {
-        await this.denials.record(`step-up required (${!strong ? 'no strong factor' : 'authentication too old'})`, principal, { tier: rule.tier });
-        throw new ProblemError(401, 'step-up-required', 'Step-up authentication required', 'Authenticate again with a second factor to do this.', {
-          max_age: maxAgeSeconds,
-          acr_values: STEP_UP_ACR_VALUES,
-          amr_values: strongAmr,
-        }, {
-          'WWW-Authenticate': `Bearer realm="tessera", error="insufficient_user_authentication", error_description="A recent second factor is required", acr_values="${STEP_UP_ACR_VALUES.join(' ')}", max_age=${maxAgeSeconds}`,
-        });
+        await this.denials.record(
+          `step-up required (${!strong ? 'no strong factor' : 'authentication too old'})`,
+          principal,
+          { tier: rule.tier },
+        );
+        throw new ProblemError(
+          401,
+          'step-up-required',
+          'Step-up authentication required',
+          'Authenticate again with a second factor to do this.',
+          {
+            max_age: maxAgeSeconds,
+            acr_values: STEP_UP_ACR_VALUES,
+            amr_values: strongAmr,
+          },
+          {
+            'WWW-Authenticate': `Bearer realm="tessera", error="insufficient_user_authentication", error_description="A recent second factor is required", acr_values="${STEP_UP_ACR_VALUES.join(' ')}", max_age=${maxAgeSeconds}`,
+          },
+        );
       }
     }
     return true;
   }
 
-  private async refuse(reason: string, principal: Principal, tier: number, detail?: string): Promise<never> {
+  private async refuse(
+    reason: string,
+    principal: Principal,
+    tier: number,
+    detail?: string,
+  ): Promise<never> {
     await this.denials.record(reason, principal, { tier: tier as 0 | 1 | 2 | 3 | 4 });
     throw ProblemError.forbidden(detail);
   }

@@ -10,12 +10,21 @@ import { GeneralRole, GENERAL_ROLES } from './roles';
  */
 export const PERMISSIONS = {
   'self:read': { tier: 1, description: "Read one's own profile, roles and sessions." },
-  'self:write': { tier: 2, description: "Change one's own name and password; end one's own sessions." },
+  'self:write': {
+    tier: 2,
+    description: "Change one's own name and password; end one's own sessions.",
+  },
 
   'tenants:read': { tier: 1, description: 'Read a tenant and list its child tenants.' },
-  'tenants:update': { tier: 2, description: "Rename a tenant and change its settings." },
-  'tenants:create': { tier: 3, description: 'Create a child tenant below one the caller administers.' },
-  'tenants:suspend': { tier: 3, description: 'Suspend or reactivate a tenant (every session in it ends).' },
+  'tenants:update': { tier: 2, description: 'Rename a tenant and change its settings.' },
+  'tenants:create': {
+    tier: 3,
+    description: 'Create a child tenant below one the caller administers.',
+  },
+  'tenants:suspend': {
+    tier: 3,
+    description: 'Suspend or reactivate a tenant (every session in it ends).',
+  },
   'tenants:delete': { tier: 4, description: 'Delete a tenant.' },
 
   'users:read': { tier: 1, description: 'List and read users.' },
@@ -24,9 +33,15 @@ export const PERMISSIONS = {
   'users:disable': { tier: 3, description: 'Disable and re-enable users (their sessions end).' },
   'users:delete': { tier: 3, description: 'Delete users.' },
 
-  'roles:read': { tier: 1, description: 'List built-in and custom roles and the permission registry.' },
+  'roles:read': {
+    tier: 1,
+    description: 'List built-in and custom roles and the permission registry.',
+  },
   'roles:write': { tier: 3, description: 'Create, change and delete custom task roles.' },
-  'roles:assign': { tier: 3, description: "Change a user's general role and task roles (never above one's own)." },
+  'roles:assign': {
+    tier: 3,
+    description: "Change a user's general role and task roles (never above one's own).",
+  },
   'roles:assign_system_admin': { tier: 4, description: 'Grant or revoke the system_admin role.' },
 
   'sessions:read': { tier: 1, description: "List another user's sessions." },
@@ -35,15 +50,33 @@ export const PERMISSIONS = {
   'audit:read': { tier: 1, description: 'Query audit events.' },
   'audit:export': { tier: 2, description: 'Export audit events (NDJSON, CSV).' },
 
-  'api_keys:read': { tier: 1, description: "List and read one's own API keys (never their secrets)." },
+  'api_keys:read': {
+    tier: 1,
+    description: "List and read one's own API keys (never their secrets).",
+  },
   'api_keys:write': { tier: 2, description: "Create, rotate and revoke one's own API keys." },
-  'api_keys:manage': { tier: 3, description: "List, mint, rotate and revoke other users' API keys." },
-  's2s_tokens:write': { tier: 3, description: 'Create and revoke S2S tokens for named integrations.' },
+  'api_keys:manage': {
+    tier: 3,
+    description: "List, mint, rotate and revoke other users' API keys.",
+  },
+  's2s_tokens:write': {
+    tier: 3,
+    description: 'Create and revoke S2S tokens for named integrations.',
+  },
   'oauth_clients:read': { tier: 1, description: 'List and read OAuth clients.' },
-  'oauth_clients:write': { tier: 3, description: 'Create, disable, rotate and delete OAuth clients.' },
-  'tokens:introspect': { tier: 2, description: 'Introspect and revoke tokens (internal services, RFC 7662/7009).' },
+  'oauth_clients:write': {
+    tier: 3,
+    description: 'Create, disable, rotate and delete OAuth clients.',
+  },
+  'tokens:introspect': {
+    tier: 2,
+    description: 'Introspect and revoke tokens (internal services, RFC 7662/7009).',
+  },
 
-  'mfa:reset': { tier: 3, description: "Reset another user's second factors (their sessions end)." },
+  'mfa:reset': {
+    tier: 3,
+    description: "Reset another user's second factors (their sessions end).",
+  },
 
   'templates:read': { tier: 1, description: 'Read mail and page templates.' },
   'templates:write': { tier: 2, description: 'Change mail and page templates.' },
@@ -98,7 +131,12 @@ const GENERAL_ROLE_ADDS: Record<GeneralRole, Permission[]> = {
     'sso:write',
   ],
   domain_admin: ['tenants:create', 'tenants:suspend'],
-  system_admin: ['tenants:delete', 'roles:assign_system_admin', 'signing_keys:read', 'signing_keys:rotate'],
+  system_admin: [
+    'tenants:delete',
+    'roles:assign_system_admin',
+    'signing_keys:read',
+    'signing_keys:rotate',
+  ],
 };
 
 /** The permission set of each general role, lower roles included. */
@@ -116,11 +154,28 @@ export const GENERAL_ROLE_PERMISSIONS: Record<GeneralRole, readonly Permission[]
 export const BUILTIN_TASK_ROLES = {
   credential_manager: {
     description: 'Manages API keys, S2S tokens and OAuth clients of the tenant.',
-    permissions: ['api_keys:read', 'api_keys:write', 'api_keys:manage', 's2s_tokens:write', 'oauth_clients:read', 'oauth_clients:write'],
+    permissions: [
+      'api_keys:read',
+      'api_keys:write',
+      'api_keys:manage',
+      's2s_tokens:write',
+      'oauth_clients:read',
+      'oauth_clients:write',
+    ],
   },
   user_manager: {
-    description: 'Invites, edits, disables and deletes users; ends their sessions; resets their MFA.',
-    permissions: ['users:read', 'users:invite', 'users:update', 'users:disable', 'users:delete', 'sessions:read', 'sessions:revoke', 'mfa:reset'],
+    description:
+      'Invites, edits, disables and deletes users; ends their sessions; resets their MFA.',
+    permissions: [
+      'users:read',
+      'users:invite',
+      'users:update',
+      'users:disable',
+      'users:delete',
+      'sessions:read',
+      'sessions:revoke',
+      'mfa:reset',
+    ],
   },
   template_editor: {
     description: 'Edits mail and page templates.',
@@ -139,7 +194,9 @@ export const BUILTIN_TASK_ROLES = {
 export type BuiltinTaskRole = keyof typeof BUILTIN_TASK_ROLES;
 
 export function isBuiltinTaskRole(value: unknown): value is BuiltinTaskRole {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(BUILTIN_TASK_ROLES, value);
+  return (
+    typeof value === 'string' && Object.prototype.hasOwnProperty.call(BUILTIN_TASK_ROLES, value)
+  );
 }
 
 /**
@@ -159,7 +216,10 @@ export const TIER_SCOPES: Record<string, RiskTier> = {
  * What a delegated credential may do: the owner's current permissions ∩ its scopes, never
  * tier 4 (DESIGN.md: no override). Unknown scopes grant nothing.
  */
-export function delegatedPermissions(ownerPermissions: Iterable<string>, scopes: readonly string[]): Set<Permission> {
+export function delegatedPermissions(
+  ownerPermissions: Iterable<string>,
+  scopes: readonly string[],
+): Set<Permission> {
   const maxTier = Math.max(0, ...scopes.map((s) => TIER_SCOPES[s] ?? 0));
   const explicit = new Set(scopes);
   const out = new Set<Permission>();

@@ -57,13 +57,25 @@ export const isDelegated = (p: Principal): p is DelegatedPrincipal => p.kind !==
 export function principalAudit(p: Principal): Pick<AuditEntry, 'actor' | 'credential'> {
   switch (p.kind) {
     case 'session':
-      return { actor: { type: 'user', id: p.userId }, credential: { type: 'access_token', id: p.tokenId } };
+      return {
+        actor: { type: 'user', id: p.userId },
+        credential: { type: 'access_token', id: p.tokenId },
+      };
     case 'api_key':
-      return { actor: { type: 'user', id: p.userId }, credential: { type: 'api_key', id: p.credentialId, test: p.testMode } };
+      return {
+        actor: { type: 'user', id: p.userId },
+        credential: { type: 'api_key', id: p.credentialId, test: p.testMode },
+      };
     case 's2s':
-      return { actor: { type: 's2s', id: p.actorId }, credential: { type: 's2s_token', id: p.credentialId, test: p.testMode } };
+      return {
+        actor: { type: 's2s', id: p.actorId },
+        credential: { type: 's2s_token', id: p.credentialId, test: p.testMode },
+      };
     case 'oauth_client':
-      return { actor: { type: 'oauth_client', id: p.actorId }, credential: { type: 'oauth_client', id: p.tokenId ?? p.credentialId } };
+      return {
+        actor: { type: 'oauth_client', id: p.actorId },
+        credential: { type: 'oauth_client', id: p.tokenId ?? p.credentialId },
+      };
   }
 }
 

@@ -24,23 +24,38 @@ export class TenantContextGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    if (
+      this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+        context.getHandler(),
+        context.getClass(),
+      ])
+    )
+      return true;
     const ctx = RequestContextStore.current();
     const principal = ctx?.principal as Principal | undefined;
     if (!ctx || !principal) throw ProblemError.unauthorized();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const requested = pick((request.params as Record<string, unknown> | undefined)?.tenantId) ?? pick((request.query as Record<string, unknown> | undefined)?.tenantId);
+    const requested =
+      pick((request.params as Record<string, unknown> | undefined)?.tenantId) ??
+      pick((request.query as Record<string, unknown> | undefined)?.tenantId);
     if (requested === undefined || requested === principal.tenantId) {
       ctx.actingTenantId = principal.tenantId;
       return true;
     }
     if (typeof requested !== 'string' || !isUuid(requested)) {
-      throw ProblemError.badRequest('validation-failed', 'Validation failed', 'tenantId must be a UUID.', {
-        errors: [{ field: 'tenantId', messages: ['tenantId must be a UUID'] }],
-      });
+      throw ProblemError.badRequest(
+        'validation-failed',
+        'Validation failed',
+        'tenantId must be a UUID.',
+        {
+          errors: [{ field: 'tenantId', messages: ['tenantId must be a UUID'] }],
+        },
+      );
     }
     if (!(await this.access.canActIn(principal, requested))) {
-      await this.denials.record('tenant outside the caller reach', principal, { target: { type: 'tenant', id: requested } });
+      await this.denials.record('tenant outside the caller reach', principal, {
+        target: { type: 'tenant', id: requested },
+      });
       throw ProblemError.forbidden('You cannot act in this tenant.');
     }
     ctx.actingTenantId = requested;

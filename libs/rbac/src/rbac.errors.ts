@@ -5,7 +5,12 @@ import { ProblemError } from '@tessera/http';
 export const RbacErrors = {
   roleNotFound: () => ProblemError.notFound('No such role in this tenant.'),
   unknownPermissions: (permissions: string[]) =>
-    ProblemError.badRequest('unknown-permission', 'Unknown permission', 'These permissions are not in the registry (GET /v1/permissions).', { permissions }),
+    ProblemError.badRequest(
+      'unknown-permission',
+      'Unknown permission',
+      'These permissions are not in the registry (GET /v1/permissions).',
+      { permissions },
+    ),
   tier4NotAllowed: (permissions: string[]) =>
     ProblemError.badRequest(
       'tier4-not-allowed',
@@ -14,13 +19,38 @@ export const RbacErrors = {
       { permissions },
     ),
   permissionNotHeld: (permissions: string[]) =>
-    new ProblemError(HttpStatus.FORBIDDEN, 'permission-not-held', 'Permission not held', 'You cannot grant, change or take away permissions you do not hold yourself.', {
-      permissions,
-    }),
-  nameReserved: () => ProblemError.badRequest('role-name-reserved', 'Reserved role name', 'This name belongs to a built-in role.'),
-  nameTaken: () => ProblemError.conflict('role-name-taken', 'Role name taken', 'This tenant already has a role with this name.'),
+    new ProblemError(
+      HttpStatus.FORBIDDEN,
+      'permission-not-held',
+      'Permission not held',
+      'You cannot grant, change or take away permissions you do not hold yourself.',
+      {
+        permissions,
+      },
+    ),
+  nameReserved: () =>
+    ProblemError.badRequest(
+      'role-name-reserved',
+      'Reserved role name',
+      'This name belongs to a built-in role.',
+    ),
+  nameTaken: () =>
+    ProblemError.conflict(
+      'role-name-taken',
+      'Role name taken',
+      'This tenant already has a role with this name.',
+    ),
   unknownRoles: (roles: string[]) =>
-    ProblemError.badRequest('unknown-role', 'Unknown role', 'These task roles are neither built in nor defined in the user’s tenant.', { roles }),
+    ProblemError.badRequest(
+      'unknown-role',
+      'Unknown role',
+      'These task roles are neither built in nor defined in the user’s tenant.',
+      { roles },
+    ),
   cannotChangeOwnRoles: () =>
-    ProblemError.conflict('cannot-target-self', 'Cannot target yourself', 'You cannot change your own roles; ask another administrator.'),
+    ProblemError.conflict(
+      'cannot-target-self',
+      'Cannot target yourself',
+      'You cannot change your own roles; ask another administrator.',
+    ),
 };

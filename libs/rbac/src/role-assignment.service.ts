@@ -51,11 +51,23 @@ export class RoleAssignmentService {
     });
   }
 
-  async set(p: Principal, userId: string, input: { role: GeneralRole; taskRoles: string[] }): Promise<UserRolesDto> {
+  async set(
+    p: Principal,
+    userId: string,
+    input: { role: GeneralRole; taskRoles: string[] },
+  ): Promise<UserRolesDto> {
     const actor = userActor(p);
     const tenantId = await this.access.tenantOfUser(actor, userId);
-    try {
-      return await this.db.withTenant(tenantId, async (em) => {
+    const refusal = {
+      action: 'user.roles_change',
+      tenantId,
+      ...principalAudit(p),
+      target: { type: 'user', id: userId },
+      riskTier: 3 as const,
+      params: { role: input.role, taskRoles: input.taskRoles },
+    };
+    return this.audit.refusalsAudited(refusal, () =>
+      this.db.withTenant(tenantId, async (em) => {
         const user = await em.findOne(User, { id: userId });
         if (!user) throw ProblemError.notFound();
         if (p.userId === user.id) throw RbacErrors.cannotChangeOwnRoles();
@@ -72,10 +84,14 @@ export class RoleAssignmentService {
         if (input.role !== user.role) {
           this.access.assertMayGrant(actor, input.role, tenantId);
           // Taking system_admin away is as sensitive as granting it.
-          if (user.role === 'system_admin') this.access.assertMayGrant(actor, 'system_admin', tenantId);
-          if (!roleAtLeast(input.role, 'tenant_admin')) await this.access.assertNotLastAdmin(em, actor, user);
+          if (user.role === 'system_admin')
+            this.access.assertMayGrant(actor, 'system_admin', tenantId);
+          if (!roleAtLeast(input.role, 'tenant_admin'))
+            await this.access.assertNotLastAdmin(em, actor, user);
         }
-        const missing = [...added, ...removed].flatMap((r) => r.permissions).filter((x) => !p.permissions.has(x));
+        const missing = [...added, ...removed]
+          .flatMap((r) => r.permissions)
+          .filter((x) => !p.permissions.has(x));
         if (missing.length) throw RbacErrors.permissionNotHeld([...new Set(missing)].sort());
 
         if (input.role === user.role && !added.length && !removed.length) return view(user, before);
@@ -85,13 +101,18 @@ export class RoleAssignmentService {
           [input.role, userId],
         );
         for (const r of removed) {
-          await em.execute(r.builtin ? 'delete from user_roles where user_id = ? and builtin = ?' : 'delete from user_roles where user_id = ? and role_id = ?', [
-            userId,
-            r.builtin ?? r.role_id,
-          ]);
+          await em.execute(
+            r.builtin
+              ? 'delete from user_roles where user_id = ? and builtin = ?'
+              : 'delete from user_roles where user_id = ? and role_id = ?',
+            [userId, r.builtin ?? r.role_id],
+          );
         }
         for (const r of added) {
-          await em.execute('insert into user_roles (tenant_id, user_id, builtin, role_id) values (?, ?, ?, ?)', [tenantId, userId, r.builtin, r.role_id]);
+          await em.execute(
+            'insert into user_roles (tenant_id, user_id, builtin, role_id) values (?, ?, ?, ?)',
+            [tenantId, userId, r.builtin, r.role_id],
+          );
         }
         await this.authz.invalidate([{ userId, version: bumped!.authz_version }]);
         const previousRole = user.role;
@@ -105,7 +126,9 @@ export class RoleAssignmentService {
             target: { type: 'user', id: userId },
             riskTier: 3,
             params: {
-              ...(previousRole !== input.role ? { role: { from: previousRole, to: input.role } } : {}),
+              ...(previousRole !== input.role
+                ? { role: { from: previousRole, to: input.role } }
+                : {}),
               ...(added.length ? { added: added.map((r) => r.name) } : {}),
               ...(removed.length ? { removed: removed.map((r) => r.name) } : {}),
             },
@@ -113,23 +136,8 @@ export class RoleAssignmentService {
           em,
         );
         return view(user, wanted);
-      });
-    } catch (err) {
-      if (err instanceof ProblemError && err.status >= 400 && err.status < 500 && err.status !== 404) {
-        await this.audit.record({
-          action: 'user.roles_change',
-          outcome: 'failure',
-          decision: err.status === 403 ? 'deny' : 'allow',
-          tenantId,
-          ...principalAudit(p),
-          target: { type: 'user', id: userId },
-          riskTier: 3,
-          params: { role: input.role, taskRoles: input.taskRoles },
-          reason: err.code,
-        });
-      }
-      throw err;
-    }
+      }),
+    );
   }
 
   /** Task roles the user holds now, with their permissions. */
@@ -140,19 +148,32 @@ export class RoleAssignmentService {
         where ur.user_id = ? order by ur.created_at`,
       [userId],
     );
-    return rows.map((r) => (r.builtin && isBuiltinTaskRole(r.builtin) ? { ...r, permissions: [...BUILTIN_TASK_ROLES[r.builtin].permissions] } : r));
+    return rows.map((r) =>
+      r.builtin && isBuiltinTaskRole(r.builtin)
+        ? { ...r, permissions: [...BUILTIN_TASK_ROLES[r.builtin].permissions] }
+        : r,
+    );
   }
 
   /** Names → built-in task roles or custom roles of this tenant (RLS: only this tenant's are visible). */
   private async resolve(em: EntityManager, names: string[]): Promise<HeldRole[]> {
     const custom = names.filter((n) => !isBuiltinTaskRole(n));
     const rows = custom.length
-      ? await em.execute<{ id: string; name: string; permissions: string[] }[]>('select id, name, permissions from roles where name in (select jsonb_array_elements_text(?::jsonb))', [JSON.stringify(custom)])
+      ? await em.execute<{ id: string; name: string; permissions: string[] }[]>(
+          'select id, name, permissions from roles where name in (select jsonb_array_elements_text(?::jsonb))',
+          [JSON.stringify(custom)],
+        )
       : [];
     const unknown = custom.filter((n) => !rows.some((r) => r.name === n));
     if (unknown.length) throw RbacErrors.unknownRoles(unknown);
     return names.map((n) => {
-      if (isBuiltinTaskRole(n)) return { builtin: n, role_id: null, name: n, permissions: [...BUILTIN_TASK_ROLES[n].permissions] };
+      if (isBuiltinTaskRole(n))
+        return {
+          builtin: n,
+          role_id: null,
+          name: n,
+          permissions: [...BUILTIN_TASK_ROLES[n].permissions],
+        };
       const r = rows.find((x) => x.name === n)!;
       return { builtin: null, role_id: r.id, name: r.name, permissions: r.permissions };
     });
@@ -160,13 +181,23 @@ export class RoleAssignmentService {
 }
 
 function view(user: User, roles: HeldRole[]): UserRolesDto {
-  const taskRoles: TaskRoleRefDto[] = roles.map((r) => ({ name: r.name, id: r.role_id, builtin: r.builtin !== null }));
+  const taskRoles: TaskRoleRefDto[] = roles.map((r) => ({
+    name: r.name,
+    id: r.role_id,
+    builtin: r.builtin !== null,
+  }));
   const customPermissions = roles.filter((r) => !r.builtin).flatMap((r) => r.permissions);
   return {
     userId: user.id,
     tenantId: user.tenantId,
     role: user.role,
     taskRoles,
-    permissions: [...effectivePermissions(user.role, roles.filter((r) => r.builtin).map((r) => r.builtin!), customPermissions)].sort(),
+    permissions: [
+      ...effectivePermissions(
+        user.role,
+        roles.filter((r) => r.builtin).map((r) => r.builtin!),
+        customPermissions,
+      ),
+    ].sort(),
   };
 }

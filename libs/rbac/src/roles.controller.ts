@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -11,7 +23,15 @@ import {
 } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, RequirePermissions } from '@tessera/auth';
 import { TenantScopeQueryDto } from '@tessera/users';
-import { AssignRolesDto, CreateRoleDto, PermissionDto, RoleDto, RoleListDto, UpdateRoleDto, UserRolesDto } from './dto/roles.dto';
+import {
+  AssignRolesDto,
+  CreateRoleDto,
+  PermissionDto,
+  RoleDto,
+  RoleListDto,
+  UpdateRoleDto,
+  UserRolesDto,
+} from './dto/roles.dto';
 import { RoleAssignmentService } from './role-assignment.service';
 import { PERMISSION_LIST, RolesService } from './roles.service';
 
@@ -27,9 +47,14 @@ export class RolesController {
 
   @Get()
   @RequirePermissions('roles:read')
-  @ApiOperation({ summary: 'Built-in roles and the custom task roles of the tenant, with their permissions.' })
+  @ApiOperation({
+    summary: 'Built-in roles and the custom task roles of the tenant, with their permissions.',
+  })
   @ApiOkResponse({ type: RoleListDto })
-  async list(@CurrentPrincipal() p: Principal, @Query() _q: TenantScopeQueryDto): Promise<RoleListDto> {
+  async list(
+    @CurrentPrincipal() p: Principal,
+    @Query() _q: TenantScopeQueryDto,
+  ): Promise<RoleListDto> {
     return { items: await this.roles.list(p) };
   }
 
@@ -38,27 +63,47 @@ export class RolesController {
   @ApiOperation({ summary: 'One role: a custom role by id, a built-in one by name.' })
   @ApiOkResponse({ type: RoleDto })
   @ApiNotFoundResponse()
-  get(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() _q: TenantScopeQueryDto): Promise<RoleDto> {
+  get(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Query() _q: TenantScopeQueryDto,
+  ): Promise<RoleDto> {
     return this.roles.get(p, id);
   }
 
   @Post()
   @RequirePermissions('roles:write')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Define a custom task role from registry permissions you hold (tier 4 excluded).' })
+  @ApiOperation({
+    summary: 'Define a custom task role from registry permissions you hold (tier 4 excluded).',
+  })
   @ApiCreatedResponse({ type: RoleDto })
-  @ApiBadRequestResponse({ description: 'validation-failed, unknown-permission, tier4-not-allowed, role-name-reserved' })
+  @ApiBadRequestResponse({
+    description: 'validation-failed, unknown-permission, tier4-not-allowed, role-name-reserved',
+  })
   @ApiConflictResponse({ description: 'role-name-taken' })
-  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateRoleDto, @Query() _q: TenantScopeQueryDto): Promise<RoleDto> {
+  create(
+    @CurrentPrincipal() p: Principal,
+    @Body() dto: CreateRoleDto,
+    @Query() _q: TenantScopeQueryDto,
+  ): Promise<RoleDto> {
     return this.roles.create(p, dto);
   }
 
   @Patch(':id')
   @RequirePermissions('roles:write')
-  @ApiOperation({ summary: 'Rename a custom role or change its description or permissions; holders are affected on their next request.' })
+  @ApiOperation({
+    summary:
+      'Rename a custom role or change its description or permissions; holders are affected on their next request.',
+  })
   @ApiOkResponse({ type: RoleDto })
   @ApiNotFoundResponse()
-  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() dto: UpdateRoleDto, @Query() _q: TenantScopeQueryDto): Promise<RoleDto> {
+  update(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Body() dto: UpdateRoleDto,
+    @Query() _q: TenantScopeQueryDto,
+  ): Promise<RoleDto> {
     return this.roles.update(p, id, dto);
   }
 
@@ -68,7 +113,11 @@ export class RolesController {
   @ApiOperation({ summary: 'Delete a custom role; every holder loses it on their next request.' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
-  async remove(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() _q: TenantScopeQueryDto): Promise<void> {
+  async remove(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Query() _q: TenantScopeQueryDto,
+  ): Promise<void> {
     await this.roles.remove(p, id);
   }
 }
@@ -78,7 +127,9 @@ export class RolesController {
 export class PermissionsController {
   @Get()
   @RequirePermissions('roles:read')
-  @ApiOperation({ summary: 'The permission registry: every permission with its description and risk tier.' })
+  @ApiOperation({
+    summary: 'The permission registry: every permission with its description and risk tier.',
+  })
   @ApiOkResponse({ type: [PermissionDto] })
   list(): PermissionDto[] {
     return PERMISSION_LIST();
@@ -101,12 +152,18 @@ export class UserRolesController {
 
   @Put()
   @RequirePermissions('roles:assign')
-  @ApiOperation({ summary: "Replace a user's general role and task roles (never above your own; not your own)." })
+  @ApiOperation({
+    summary: "Replace a user's general role and task roles (never above your own; not your own).",
+  })
   @ApiOkResponse({ type: UserRolesDto })
   @ApiBadRequestResponse({ description: 'validation-failed, unknown-role' })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'cannot-target-self, last-admin' })
-  set(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() dto: AssignRolesDto): Promise<UserRolesDto> {
+  set(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Body() dto: AssignRolesDto,
+  ): Promise<UserRolesDto> {
     return this.assignments.set(p, id, dto);
   }
 }

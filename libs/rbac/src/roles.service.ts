@@ -16,7 +16,6 @@ import {
   tierOf,
 } from '@tessera/auth';
 import { isUuid, TenantDb } from '@tessera/database';
-import { ProblemError } from '@tessera/http';
 import { RoleDto } from './dto/roles.dto';
 import { RbacErrors } from './rbac.errors';
 
@@ -98,7 +97,9 @@ export class RolesService {
 
   async list(p: Principal): Promise<RoleDto[]> {
     const tenantId = actingTenantId(p);
-    const rows = await this.db.withTenant(tenantId, (em) => em.execute<RoleRow[]>(`${SELECT} where r.tenant_id = ? order by r.name`, [tenantId]));
+    const rows = await this.db.withTenant(tenantId, (em) =>
+      em.execute<RoleRow[]>(`${SELECT} where r.tenant_id = ? order by r.name`, [tenantId]),
+    );
     return [...builtinRoles(), ...rows.map(toDto)];
   }
 
@@ -109,7 +110,10 @@ export class RolesService {
     return this.db.withTenant(tenantId, async (em) => toDto(await this.load(em, p, tenantId, id)));
   }
 
-  async create(p: Principal, input: { name: string; description?: string; permissions: string[] }): Promise<RoleDto> {
+  async create(
+    p: Principal,
+    input: { name: string; description?: string; permissions: string[] },
+  ): Promise<RoleDto> {
     const tenantId = actingTenantId(p);
     return this.refusalsAudited(p, tenantId, 'role.create', null, async () => {
       this.assertName(input.name);
@@ -122,13 +126,20 @@ export class RolesService {
             [tenantId, input.name, input.description ?? '', JSON.stringify(input.permissions)],
           ),
         );
-        await this.record(em, p, tenantId, 'role.create', row!.id, { name: input.name, permissions: input.permissions });
+        await this.record(em, p, tenantId, 'role.create', row!.id, {
+          name: input.name,
+          permissions: input.permissions,
+        });
         return toDto(row!);
       });
     });
   }
 
-  async update(p: Principal, id: string, input: { name?: string; description?: string; permissions?: string[] }): Promise<RoleDto> {
+  async update(
+    p: Principal,
+    id: string,
+    input: { name?: string; description?: string; permissions?: string[] },
+  ): Promise<RoleDto> {
     const tenantId = actingTenantId(p);
     return this.refusalsAudited(p, tenantId, 'role.update', id, () =>
       this.db.withTenant(tenantId, async (em) => {
@@ -142,7 +153,14 @@ export class RolesService {
             `update roles set name = coalesce(?, name), description = coalesce(?, description),
                     permissions = case when ?::jsonb is null then permissions else array(select jsonb_array_elements_text(?::jsonb)) end, updated_at = now()
               where id = ? returning *, (select count(*) from user_roles ur where ur.role_id = roles.id)::int as holders`,
-            [input.name ?? null, input.description ?? null, ...Array<string | null>(2).fill(input.permissions ? JSON.stringify(input.permissions) : null), id],
+            [
+              input.name ?? null,
+              input.description ?? null,
+              ...Array<string | null>(2).fill(
+                input.permissions ? JSON.stringify(input.permissions) : null,
+              ),
+              id,
+            ],
           ),
         );
         const before = new Set(current.permissions);
@@ -150,7 +168,8 @@ export class RolesService {
         const added = [...after].filter((x) => !before.has(x));
         const removed = [...before].filter((x) => !after.has(x));
         // Holders' cached authorization names the role and carries its permissions.
-        if (added.length || removed.length || row!.name !== current.name) await this.bumpHolders(em, id);
+        if (added.length || removed.length || row!.name !== current.name)
+          await this.bumpHolders(em, id);
         await this.record(em, p, tenantId, 'role.update', id, {
           ...(input.name !== undefined ? { name: row!.name } : {}),
           ...(added.length ? { added } : {}),
@@ -169,14 +188,25 @@ export class RolesService {
         this.assertHeld(p, current.permissions);
         const holders = await this.bumpHolders(em, id);
         await em.execute('delete from roles where id = ?', [id]);
-        await this.record(em, p, tenantId, 'role.delete', id, { name: current.name, permissions: current.permissions, holders });
+        await this.record(em, p, tenantId, 'role.delete', id, {
+          name: current.name,
+          permissions: current.permissions,
+          holders,
+        });
       }),
     );
   }
 
   /** A custom role of the acting tenant; anything else (other tenant, unknown, malformed) is 404, audited. */
-  private async load(em: EntityManager, p: Principal, tenantId: string, id: string): Promise<RoleRow> {
-    const rows = isUuid(id) ? await em.execute<RoleRow[]>(`${SELECT} where r.id = ? for update`, [id]) : [];
+  private async load(
+    em: EntityManager,
+    p: Principal,
+    tenantId: string,
+    id: string,
+  ): Promise<RoleRow> {
+    const rows = isUuid(id)
+      ? await em.execute<RoleRow[]>(`${SELECT} where r.id = ? for update`, [id])
+      : [];
     if (!rows[0]) {
       await this.audit.record({
         action: 'access.denied',
@@ -230,30 +260,45 @@ export class RolesService {
     }
   }
 
-  private record(em: EntityManager, p: Principal, tenantId: string, action: string, roleId: string, params: Record<string, unknown>) {
-    return this.audit.record({ action, outcome: 'success', tenantId, ...principalAudit(p), target: { type: 'role', id: roleId }, riskTier: 3, params }, em);
+  private record(
+    em: EntityManager,
+    p: Principal,
+    tenantId: string,
+    action: string,
+    roleId: string,
+    params: Record<string, unknown>,
+  ) {
+    return this.audit.record(
+      {
+        action,
+        outcome: 'success',
+        tenantId,
+        ...principalAudit(p),
+        target: { type: 'role', id: roleId },
+        riskTier: 3,
+        params,
+      },
+      em,
+    );
   }
 
-  /** A refused change (4xx but 404, already audited as a denial) is audited in its own transaction. */
-  private async refusalsAudited<T>(p: Principal, tenantId: string, action: string, roleId: string | null, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof ProblemError && err.status >= 400 && err.status < 500 && err.status !== 404) {
-        await this.audit.record({
-          action,
-          outcome: 'failure',
-          decision: err.status === 403 ? 'deny' : 'allow',
-          tenantId,
-          ...principalAudit(p),
-          target: { type: 'role', id: roleId },
-          riskTier: 3,
-          reason: err.code,
-        });
-      }
-      throw err;
-    }
+  private refusalsAudited<T>(
+    p: Principal,
+    tenantId: string,
+    action: string,
+    roleId: string | null,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    return this.audit.refusalsAudited(
+      { action, tenantId, ...principalAudit(p), target: { type: 'role', id: roleId }, riskTier: 3 },
+      fn,
+    );
   }
 }
 
-export const PERMISSION_LIST = () => Object.entries(PERMISSIONS).map(([name, v]) => ({ name, tier: v.tier, description: v.description }));
+export const PERMISSION_LIST = () =>
+  Object.entries(PERMISSIONS).map(([name, v]) => ({
+    name,
+    tier: v.tier,
+    description: v.description,
+  }));

@@ -229,17 +229,7 @@ export class InvitationService {
     params: Record<string, unknown>,
     userId?: string,
   ): Promise<ProblemError> {
-    await this.audit.record({
-      action,
-      outcome: 'failure',
-      decision: err.status === 403 ? 'deny' : 'allow',
-      tenantId,
-      ...auditActor(actor),
-      target: { type: 'user', id: userId ?? null },
-      riskTier: 2,
-      params,
-      reason: err.code,
-    });
+    await this.audit.recordRefusal({ action, tenantId, ...auditActor(actor), target: { type: 'user', id: userId ?? null }, riskTier: 2, params }, err);
     return err;
   }
 }

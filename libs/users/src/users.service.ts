@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
 import { AccountEvents, GeneralRole } from '@tessera/auth';
 import { decodeKeysetCursor, encodeKeysetCursor, PreTenantLookup, TenantDb } from '@tessera/database';
-import { ProblemError } from '@tessera/http';
 import { USER_LIST_DEFAULT_LIMIT, USER_LIST_MAX_LIMIT } from './dto/list-users.query';
 import { normalizeEmail } from './email';
 import { User, UserStatus } from './user.entity';
@@ -241,38 +240,8 @@ export class UsersService {
     );
   }
 
-  /**
-   * Runs a change; when it is refused by a rule (4xx other than 404), the refusal is audited
-   * in its own transaction, since the change's transaction has rolled back.
-   */
-  private async refusalsAudited<T>(
-    actor: UsersActor,
-    tenantId: string,
-    action: UserAction,
-    userId: string,
-    fn: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (
-        err instanceof ProblemError &&
-        err.status >= 400 &&
-        err.status < 500 &&
-        err.status !== 404
-      ) {
-        await this.audit.record({
-          action,
-          outcome: 'failure',
-          decision: err.status === 403 ? 'deny' : 'allow',
-          tenantId,
-          ...auditActor(actor),
-          target: { type: 'user', id: userId },
-          riskTier: 2,
-          reason: err.code,
-        });
-      }
-      throw err;
-    }
+  private refusalsAudited<T>(actor: UsersActor, tenantId: string, action: UserAction, userId: string, fn: () => Promise<T>): Promise<T> {
+    return this.audit.refusalsAudited({ action, tenantId, ...auditActor(actor), target: { type: 'user', id: userId }, riskTier: 2 }, fn);
   }
+
 }

@@ -1,13 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { GENERAL_ROLES, GeneralRole } from '@tessera/auth';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
 
 export const ROLE_NAME = /^[a-z][a-z0-9_-]{1,62}$/;
 
 export class CreateRoleDto {
   @ApiProperty({ example: 'support-desk', pattern: ROLE_NAME.source })
   @IsString()
-  @Matches(ROLE_NAME, { message: 'name must be 2–63 characters: a lowercase letter, then lowercase letters, digits, _ or -' })
+  @Matches(ROLE_NAME, {
+    message:
+      'name must be 2–63 characters: a lowercase letter, then lowercase letters, digits, _ or -',
+  })
   name!: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
@@ -16,7 +29,11 @@ export class CreateRoleDto {
   @MaxLength(500)
   description?: string;
 
-  @ApiProperty({ type: [String], example: ['users:read', 'sessions:revoke'], description: 'Permissions from GET /v1/permissions (tier 4 excluded).' })
+  @ApiProperty({
+    type: [String],
+    example: ['users:read', 'sessions:revoke'],
+    description: 'Permissions from GET /v1/permissions (tier 4 excluded).',
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -31,7 +48,10 @@ export class UpdateRoleDto {
   @ApiPropertyOptional({ pattern: ROLE_NAME.source })
   @IsOptional()
   @IsString()
-  @Matches(ROLE_NAME, { message: 'name must be 2–63 characters: a lowercase letter, then lowercase letters, digits, _ or -' })
+  @Matches(ROLE_NAME, {
+    message:
+      'name must be 2–63 characters: a lowercase letter, then lowercase letters, digits, _ or -',
+  })
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
@@ -58,9 +78,16 @@ export class RoleDto {
   @ApiProperty() description!: string;
   @ApiProperty({ type: [String] }) permissions!: string[];
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String }) tenantId!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Users holding this custom role' }) holders?: number | null;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) createdAt!: string | null;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) updatedAt!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    description: 'Users holding this custom role',
+  })
+  holders?: number | null;
+  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) createdAt!:
+    string | null;
+  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) updatedAt!:
+    string | null;
 }
 
 export class RoleListDto {
@@ -72,7 +99,12 @@ export class AssignRolesDto {
   @IsIn(GENERAL_ROLES)
   role!: GeneralRole;
 
-  @ApiProperty({ type: [String], example: ['auditor', 'support-desk'], description: 'Built-in task role names and custom role names of the user’s tenant; replaces the current set.' })
+  @ApiProperty({
+    type: [String],
+    example: ['auditor', 'support-desk'],
+    description:
+      'Built-in task role names and custom role names of the user’s tenant; replaces the current set.',
+  })
   @IsArray()
   @ArrayMaxSize(50)
   @ArrayUnique()
@@ -83,7 +115,8 @@ export class AssignRolesDto {
 
 export class TaskRoleRefDto {
   @ApiProperty() name!: string;
-  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'Custom roles only' }) id!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'Custom roles only' })
+  id!: string | null;
   @ApiProperty() builtin!: boolean;
 }
 
@@ -92,7 +125,8 @@ export class UserRolesDto {
   @ApiProperty({ format: 'uuid' }) tenantId!: string;
   @ApiProperty({ enum: GENERAL_ROLES }) role!: GeneralRole;
   @ApiProperty({ type: [TaskRoleRefDto] }) taskRoles!: TaskRoleRefDto[];
-  @ApiProperty({ type: [String], description: 'Effective permissions (general role ∪ task roles)' }) permissions!: string[];
+  @ApiProperty({ type: [String], description: 'Effective permissions (general role ∪ task roles)' })
+  permissions!: string[];
 }
 
 export class PermissionDto {
