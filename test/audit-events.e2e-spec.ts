@@ -16,6 +16,7 @@ const EVENT_KEYS = [
   'hash',
   'id',
   'ip',
+  'lane',
   'method',
   'occurredAt',
   'outcome',
@@ -34,6 +35,7 @@ const EVENT_KEYS = [
 interface EventJson {
   id: string;
   tenantId: string | null;
+  lane: number;
   seq: number;
   occurredAt: string;
   actor: { type: string; id: string | null };
@@ -189,6 +191,7 @@ describe('audit events (query and export)', () => {
     expect(item).toEqual({
       id: row.id,
       tenantId: tenantA.id,
+      lane: row.lane,
       seq: Number(row.seq),
       occurredAt: row.at,
       actor: { type: row.actor_type, id: row.actor_id },
@@ -588,7 +591,8 @@ describe('audit events (query and export)', () => {
       expect(lines).toHaveLength(3000);
       expect(new Set(lines.map((l) => l.id)).size).toBe(3000);
       expectNewestFirst(lines);
-      // Appended in one transaction: 3,000 consecutive links of the tenant's chain, none missing.
+      // Appended in one transaction: 3,000 consecutive links of one lane's chain, none missing.
+      expect(new Set(lines.map((l) => l.lane)).size).toBe(1);
       const seqs = lines.map((l) => l.seq);
       expect(new Set(seqs).size).toBe(3000);
       expect(Math.max(...seqs) - Math.min(...seqs)).toBe(2999);

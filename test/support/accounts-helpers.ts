@@ -97,7 +97,7 @@ export async function signupFootprint(
 /** The audit rows written for one request (found by its request id). */
 export async function auditRowsOfRequest(requestId: string) {
   return sql<Record<string, unknown>>(
-    `select * from audit_events where request_id = $1 order by seq`,
+    `select * from audit_events where request_id = $1 order by occurred_at, seq`,
     [requestId],
   );
 }

@@ -120,7 +120,7 @@ describe('SignupService (integration)', () => {
       resetLink: 'http://tessera.test/forgot-password',
     });
     const rows = await q(
-      `select outcome, reason from audit_events where tenant_id = $1 and action = 'auth.signup' order by seq`,
+      `select outcome, reason from audit_events where tenant_id = $1 and action = 'auth.signup' order by occurred_at, seq`,
       [owner.tenant_id],
     );
     expect(rows).toEqual([

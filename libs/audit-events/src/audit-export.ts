@@ -6,6 +6,7 @@ import type { AuditExportFormat } from './dto/audit-events.query';
 export const AUDIT_CSV_COLUMNS = [
   'id',
   'tenant_id',
+  'lane',
   'seq',
   'occurred_at',
   'actor_type',

@@ -64,7 +64,7 @@ function newerFirst(a: AuditEventRow, b: AuditEventRow): number {
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
-const COLUMNS = `id, tenant_id, seq::text as seq,
+const COLUMNS = `id, tenant_id, lane, seq::text as seq,
   to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
   actor_type, actor_id, credential_type, credential_id, credential_test, action, target_type, target_id,
   route, method, host(ip) as ip, user_agent, request_id, params, risk_tier, decision, outcome, reason,

@@ -85,18 +85,37 @@ describe('audit trail (write side)', () => {
     expect(JSON.stringify(row)).not.toMatch(/hunter2|s3cr3t|C0DE-9f8e7d/);
   });
 
-  it('chains each row to the previous one of its tenant', async () => {
-    await audit.record({ action: 'thing.update', outcome: 'success', tenantId });
-    await audit.record({ action: 'thing.delete', outcome: 'failure', decision: 'deny', tenantId, reason: 'not allowed' });
-    const rows = await q<{ seq: string; prev_hash: string | null; hash: string }>(
+  it('chains each row to the previous one of its lane (one of the tenant\'s chains)', async () => {
+    for (let i = 0; i < 30; i++) await audit.record({ action: 'thing.update', outcome: 'success', tenantId, params: { i } });
+    const rows = await q<{ lane: number; seq: string; prev_hash: string | null; hash: string }>(
       superUrl(),
-      `select seq, prev_hash, hash from audit_events where tenant_id = $1 order by seq`,
+      `select lane, seq, prev_hash, hash from audit_events where tenant_id = $1 order by lane, seq`,
       [tenantId],
     );
-    expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3]);
-    expect(rows[1].prev_hash).toBe(rows[0].hash);
-    expect(rows[2].prev_hash).toBe(rows[1].hash);
-    expect(await verifyAuditChain(ownerUrl(), tenantId)).toEqual({ tenantId, checked: 3, ok: true });
+    const lanes = new Map<number, typeof rows>();
+    for (const r of rows) lanes.set(r.lane, [...(lanes.get(r.lane) ?? []), r]);
+    // 31 transactions spread over several of the 16 lanes; each lane is a gapless chain.
+    expect(lanes.size).toBeGreaterThan(3);
+    for (const chain of lanes.values()) {
+      expect(chain.map((r) => Number(r.seq))).toEqual(chain.map((_, i) => i + 1));
+      expect(chain[0]!.prev_hash).toBeNull();
+      for (let i = 1; i < chain.length; i++) expect(chain[i]!.prev_hash).toBe(chain[i - 1]!.hash);
+    }
+    expect(await verifyAuditChain(ownerUrl(), tenantId)).toEqual({ tenantId, checked: 31, lanes: lanes.size, ok: true });
+  });
+
+  it('keeps the rows of one transaction in one lane, in order', async () => {
+    await db.withTenant(tenantId, async (em) => {
+      for (const action of ['tx.one', 'tx.two', 'tx.three']) await audit.record({ action, outcome: 'success', tenantId }, em);
+    });
+    const rows = await q<{ lane: number; seq: string; action: string }>(
+      superUrl(),
+      `select lane, seq, action from audit_events where tenant_id = $1 and action like 'tx.%' order by seq`,
+      [tenantId],
+    );
+    expect(new Set(rows.map((r) => r.lane)).size).toBe(1);
+    expect(rows.map((r) => r.action)).toEqual(['tx.one', 'tx.two', 'tx.three']);
+    expect(Number(rows[2]!.seq) - Number(rows[0]!.seq)).toBe(2);
   });
 
   it('is written in the same transaction as the change: a rollback leaves no row', async () => {
@@ -139,7 +158,10 @@ describe('audit trail (write side)', () => {
     beforeAll(async () => {
       victim = randomUUID();
       await db.withTenant(victim, (em) => em.execute(`insert into tenants (id, slug, name) values (?, ?, 'Victim')`, [victim, `victim-${victim.slice(0, 8)}`]));
-      for (const action of ['a.one', 'a.two', 'a.three', 'a.four']) await audit.record({ action, outcome: 'success', tenantId: victim });
+      // One transaction: one lane, seq 1..4.
+      await db.withTenant(victim, async (em) => {
+        for (const action of ['a.one', 'a.two', 'a.three', 'a.four']) await audit.record({ action, outcome: 'success', tenantId: victim }, em);
+      });
     });
 
     it('reports the first edited row', async () => {
@@ -148,6 +170,7 @@ describe('audit trail (write side)', () => {
       const r = await verifyAuditChain(ownerUrl(), victim);
       expect(r.ok).toBe(false);
       expect(r.firstBroken).toMatchObject({ seq: 2, problem: 'row content does not match its hash' });
+      expect(r.firstBroken!.lane).toBeGreaterThanOrEqual(0);
       expect(r.checked).toBe(1);
       await q(superUrl(), `update audit_events set outcome = 'success' where tenant_id = $1 and seq = 2`, [victim]);
       expect((await verifyAuditChain(ownerUrl(), victim)).ok).toBe(true);
@@ -174,9 +197,9 @@ describe('audit trail (write side)', () => {
         (e: { code: number; stdout: string }) => e,
       );
       expect(broken.code).toBe(1);
-      expect(broken.stdout).toMatch(/BROKEN .* at seq 3/);
+      expect(broken.stdout).toMatch(/BROKEN .* in lane \d+ at seq 3/);
       const ok = await exec('node', [...cli, slug], { env });
-      expect(ok.stdout).toMatch(/audit chain OK: 3 events verified/);
+      expect(ok.stdout).toMatch(/audit chain OK: \d+ events verified/);
     }, 60_000);
   });
 });

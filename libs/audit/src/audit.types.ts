@@ -24,5 +24,7 @@ export interface AuditChainResult {
   tenantId: string | null;
   checked: number;
   ok: boolean;
-  firstBroken?: { seq: number; id: string | null; problem: string };
+  /** How many lanes (hash chains) the tenant's trail has rows in. */
+  lanes?: number;
+  firstBroken?: { lane: number; seq: number; id: string | null; problem: string };
 }

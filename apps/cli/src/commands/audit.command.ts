@@ -42,10 +42,10 @@ export class AuditVerifyCommand extends CommandRunner {
     }
     const result = await verifyAuditChain(ownerUrl, tenantId);
     if (result.ok) {
-      console.log(`audit chain OK: ${result.checked} events verified for ${options.tenant}`);
+      console.log(`audit chain OK: ${result.checked} events verified for ${options.tenant} (${result.lanes ?? 0} lanes)`);
     } else {
       const b = result.firstBroken!;
-      console.log(`audit chain BROKEN for ${options.tenant} at seq ${b.seq}${b.id ? ` (event ${b.id})` : ''}: ${b.problem}; ${result.checked} events before it verified`);
+      console.log(`audit chain BROKEN for ${options.tenant} in lane ${b.lane} at seq ${b.seq}${b.id ? ` (event ${b.id})` : ''}: ${b.problem}; ${result.checked} events before it verified`);
       process.exitCode = 1;
     }
   }

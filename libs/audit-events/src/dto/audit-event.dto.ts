@@ -35,7 +35,10 @@ export class AuditEventDto {
   @ApiProperty({ type: String, format: 'uuid', nullable: true })
   tenantId!: string | null;
 
-  @ApiProperty({ description: "Position in the tenant's hash chain (gapless from 1)." })
+  @ApiProperty({ description: "Which of the tenant's hash chains (lanes) the event is in." })
+  lane!: number;
+
+  @ApiProperty({ description: 'Position in its lane’s hash chain (gapless from 1).' })
   seq!: number;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-23T10:15:30.123456Z' })
@@ -102,6 +105,7 @@ export class AuditEventListDto {
 export interface AuditEventRow {
   id: string;
   tenant_id: string | null;
+  lane: number;
   seq: string;
   occurred_at: string;
   actor_type: string;
@@ -130,6 +134,7 @@ export function toAuditEventDto(r: AuditEventRow): AuditEventDto {
   return {
     id: r.id,
     tenantId: r.tenant_id,
+    lane: r.lane,
     seq: Number(r.seq),
     occurredAt: r.occurred_at,
     actor: { type: r.actor_type, id: r.actor_id },
