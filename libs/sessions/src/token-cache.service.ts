@@ -28,12 +28,15 @@ export class TokenCache {
 
   async remember(token: string, entry: CachedToken, ttlMs: number): Promise<void> {
     const hash = tokenHash(token);
-    // Index first: if the second write fails the token is simply not live (fail closed).
-    await this.store.addToSet(`sat:${entry.sid}`, [hash], ttlMs);
-    // Sessions with live tokens per user: a deleted user's sessions vanish from PostgreSQL
-    // by cascade, so their ids must be findable here.
-    await this.store.addToSet(`usr:${entry.uid}`, [entry.sid], ttlMs);
-    await this.store.set(`at:${hash}`, JSON.stringify(entry), ttlMs);
+    // One MULTI: the indexes and the entry are written together, so a revocation never
+    // finds a live token it cannot find through its session. Sessions with live tokens per
+    // user: a deleted user's sessions vanish from PostgreSQL by cascade, so their ids must be
+    // findable here.
+    await this.store.writeBatch([
+      { kind: 'addToSet', key: `sat:${entry.sid}`, members: [hash], ttlMs },
+      { kind: 'addToSet', key: `usr:${entry.uid}`, members: [entry.sid], ttlMs },
+      { kind: 'set', key: `at:${hash}`, value: JSON.stringify(entry), ttlMs },
+    ]);
   }
 
   async lookup(token: string): Promise<CachedToken | null> {

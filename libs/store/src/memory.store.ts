@@ -1,4 +1,4 @@
-import { KeyValueStore, parseVersioned } from './store';
+import { BatchWrite, KeyValueStore, parseVersioned } from './store';
 
 interface Entry {
   value: string;
@@ -70,6 +70,12 @@ export class MemoryStore implements KeyValueStore {
     const set = new Set<string>(e ? (JSON.parse(e.value) as string[]) : []);
     for (const m of members) set.add(m);
     this.map.set(key, { value: JSON.stringify([...set]), expiresAt: Date.now() + Math.max(1, ttlMs) });
+  }
+  async writeBatch(ops: BatchWrite[]) {
+    for (const op of ops) {
+      if (op.kind === 'set') await this.set(op.key, op.value, op.ttlMs);
+      else await this.addToSet(op.key, op.members, op.ttlMs);
+    }
   }
   async takeSet(key: string) {
     const e = this.live(key);

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { KeyValueStore, StoreUnavailableError } from './store';
+import { BatchWrite, KeyValueStore, StoreUnavailableError } from './store';
 
 /**
  * Short timeouts and no offline queue: when Redis is away a command fails at once
@@ -14,6 +14,8 @@ export function createRedisClient(url: string, keyPrefix = 'tsr:'): Redis {
     commandTimeout: 1000,
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2000),
+    // Commands issued in the same tick by concurrent requests share one socket write.
+    enableAutoPipelining: true,
   });
   // Errors surface on commands; the connection-level event only needs to not crash us.
   client.on('error', () => undefined);
@@ -101,6 +103,18 @@ export class RedisStore implements KeyValueStore {
         .pexpire(key, Math.max(1, Math.ceil(ttlMs)))
         .exec(),
     );
+  }
+  async writeBatch(ops: BatchWrite[]) {
+    if (!ops.length) return;
+    const m = this.client.multi();
+    for (const op of ops) {
+      const px = Math.max(1, Math.ceil(op.ttlMs));
+      if (op.kind === 'set') m.set(op.key, op.value, 'PX', px);
+      else if (op.members.length) m.sadd(op.key, ...op.members).pexpire(op.key, px);
+    }
+    const res = await this.run(() => m.exec());
+    const failed = res?.find(([err]) => err);
+    if (!res || failed) throw new StoreUnavailableError(failed?.[0] ?? new Error('MULTI aborted'));
   }
   async takeSet(key: string) {
     const res = await this.run(() => this.client.multi().smembers(key).del(key).exec());

@@ -54,6 +54,18 @@ export function storeContract(name: string, make: () => Promise<KeyValueStore>):
       expect(parseVersioned(await store.get(key))).toEqual({ version: 3, value: 'x|y' });
     });
 
+    it('writeBatch applies sets and set additions together', async () => {
+      const [a, b] = [k('b1'), k('b2')];
+      await store.writeBatch([
+        { kind: 'addToSet', key: b, members: ['x', 'y'], ttlMs: 10_000 },
+        { kind: 'set', key: a, value: 'v', ttlMs: 10_000 },
+        { kind: 'addToSet', key: b, members: ['z'], ttlMs: 10_000 },
+      ]);
+      expect(await store.get(a)).toBe('v');
+      expect((await store.takeSet(b)).sort()).toEqual(['x', 'y', 'z']);
+      expect(await store.ttl(a)).toBeGreaterThan(9_000);
+    });
+
     it('del removes keys and counts the ones that existed', async () => {
       const [a, b] = [k('d1'), k('d2')];
       await store.set(a, '1', 10_000);

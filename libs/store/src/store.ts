@@ -26,6 +26,11 @@ export interface KeyValueStore {
   incrWindow(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }>;
   /** Adds members to a set, (re)setting the set's time to live. */
   addToSet(key: string, members: string[], ttlMs: number): Promise<void>;
+  /**
+   * Several writes in one round trip, applied together (Redis MULTI): `set` entries and
+   * `addToSet` entries (members added, the set's time to live reset).
+   */
+  writeBatch(ops: BatchWrite[]): Promise<void>;
   /** Returns every member of a set and deletes it, atomically. */
   takeSet(key: string): Promise<string[]>;
   /** Remaining time to live in ms, or -1 when the key does not exist. */
@@ -33,6 +38,10 @@ export interface KeyValueStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+export type BatchWrite =
+  | { kind: 'set'; key: string; value: string; ttlMs: number }
+  | { kind: 'addToSet'; key: string; members: string[]; ttlMs: number };
 
 export const KV_STORE = Symbol('KV_STORE');
 
