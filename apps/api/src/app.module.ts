@@ -9,6 +9,7 @@ import { DatabaseModule } from '@tessera/database';
 import { HealthModule } from '@tessera/health';
 import { HttpModule } from '@tessera/http';
 import { MailModule } from '@tessera/mail';
+import { MfaModule } from '@tessera/mfa';
 import { PasswordModule } from '@tessera/password';
 import { SessionsModule } from '@tessera/sessions';
 import { SigningKeysModule } from '@tessera/signing-keys';
@@ -38,6 +39,7 @@ export class AppModule {
         AccountsModule,
         SigningKeysModule,
         SessionsModule,
+        MfaModule,
         AuditEventsModule,
         ...extra,
       ],
