@@ -2,4 +2,4 @@ export * from './mfa.module';
 export * from './mfa-policy';
 export { totpCodeAt, checkTotp, TOTP_PERIOD_S } from './totp';
 export { MfaCrypto } from './mfa-crypto.service';
-export { normalizeRecoveryCode } from './recovery-codes';
+export { newRecoveryCodes, normalizeRecoveryCode } from './recovery-codes';

@@ -42,6 +42,14 @@ export interface ChallengeRow {
   email_sends: number;
 }
 
+/** Raw statements hand back timestamps as the driver parsed them (a string here): one shape out. */
+const date = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
+
+function challengeRow(r: ChallengeRow | undefined): ChallengeRow | null {
+  if (!r) return null;
+  return { ...r, expires_at: date(r.expires_at)!, consumed_at: date(r.consumed_at), email_code_expires_at: date(r.email_code_expires_at) };
+}
+
 const CHALLENGE_COLUMNS = `id, tenant_id, user_id, purpose, session_id, methods, expires_at, consumed_at, attempts,
   email_code_enc, email_code_expires_at, email_sends`;
 
@@ -73,8 +81,8 @@ export class MfaRepository {
           tstatus: string;
           settings: MfaAccount['settings'] | null;
           totp_status: 'pending' | 'active' | null;
-          totp_created_at: Date | null;
-          totp_confirmed_at: Date | null;
+          totp_created_at: Date | string | null;
+          totp_confirmed_at: Date | string | null;
           recovery_left: number;
         }[]
       >(
@@ -87,7 +95,7 @@ export class MfaRepository {
       );
       if (!r) return null;
       // A pending enrolment that was never confirmed in time is as good as none.
-      const pendingLive = r.totp_status === 'pending' && r.totp_created_at && r.totp_created_at.getTime() > Date.now() - PENDING_TOTP_TTL_S * 1000;
+      const pendingLive = r.totp_status === 'pending' && r.totp_created_at !== null && date(r.totp_created_at)!.getTime() > Date.now() - PENDING_TOTP_TTL_S * 1000;
       return {
         id: r.id,
         tenantId: r.tenant_id,
@@ -100,7 +108,7 @@ export class MfaRepository {
         tenantStatus: r.tstatus,
         settings: r.settings ?? {},
         totp: r.totp_status === 'active' ? 'active' : pendingLive ? 'pending' : 'none',
-        totpConfirmedAt: r.totp_confirmed_at,
+        totpConfirmedAt: date(r.totp_confirmed_at),
         recoveryCodesLeft: r.recovery_left,
       } satisfies MfaAccount;
     };
@@ -111,7 +119,7 @@ export class MfaRepository {
 
   async totp(em: EntityManager, userId: string): Promise<TotpRow | null> {
     const [r] = await em.execute<TotpRow[]>('select secret_enc, status, created_at, last_used_step from mfa_totp where user_id = ?', [userId]);
-    return r ?? null;
+    return r ? { ...r, created_at: date(r.created_at)! } : null;
   }
 
   /** Stores (or replaces) a pending secret; false when an active one exists (nothing changes). */
@@ -192,7 +200,7 @@ export class MfaRepository {
        values (?, ?, ?, ?, ?, ?::text[], now() + make_interval(secs => ?)) returning id, expires_at`,
       [c.tenantId, c.userId, c.purpose, c.tokenDigest ?? null, c.sessionId ?? null, `{${c.methods.join(',')}}`, c.ttlS],
     );
-    return { id: r.id, expiresAt: r.expires_at };
+    return { id: r.id, expiresAt: date(r.expires_at)! };
   }
 
   /** A live (unconsumed, unexpired) challenge, or null. */
@@ -201,7 +209,7 @@ export class MfaRepository {
       `select ${CHALLENGE_COLUMNS} from mfa_challenges where id = ? and consumed_at is null and expires_at > now()`,
       [id],
     );
-    return r ?? null;
+    return challengeRow(r);
   }
 
   /** The newest live step-up challenge of a session. */
@@ -212,7 +220,7 @@ export class MfaRepository {
         order by created_at desc limit 1`,
       [sessionId],
     );
-    return r ?? null;
+    return challengeRow(r);
   }
 
   /**
@@ -226,7 +234,7 @@ export class MfaRepository {
         returning ${CHALLENGE_COLUMNS}`,
       [id],
     );
-    return r ?? null;
+    return challengeRow(r);
   }
 
   /** Ends a challenge (used, or void); false when it had already ended. */
@@ -264,6 +272,6 @@ export class MfaRepository {
         where id = ? returning email_code_expires_at`,
       [sealed, ttlS, id],
     );
-    return r.email_code_expires_at;
+    return date(r.email_code_expires_at)!;
   }
 }
