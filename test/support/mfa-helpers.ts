@@ -33,7 +33,10 @@ export async function nextStep(): Promise<void> {
 }
 
 /** An active authenticator written directly (sealed with the app's own key); returns its secret. */
-export async function enrolTotpDirectly(t: TestApp, user: { id: string; tenantId: string }): Promise<string> {
+export async function enrolTotpDirectly(
+  t: TestApp,
+  user: { id: string; tenantId: string },
+): Promise<string> {
   const secret = generateSecret();
   const sealed = t.app.get(MfaCrypto).sealTotpSecret(user.tenantId, user.id, secret);
   await sql(
@@ -45,11 +48,18 @@ export async function enrolTotpDirectly(t: TestApp, user: { id: string; tenantId
 }
 
 /** Recovery codes written directly; returns them. */
-export async function recoveryCodesDirectly(t: TestApp, user: { id: string; tenantId: string }, count = 10): Promise<string[]> {
+export async function recoveryCodesDirectly(
+  t: TestApp,
+  user: { id: string; tenantId: string },
+  count = 10,
+): Promise<string[]> {
   const crypto = t.app.get(MfaCrypto);
   const codes = newRecoveryCodes(count);
   for (const c of codes) {
-    await sql('insert into mfa_recovery_codes (tenant_id, user_id, code_digest) values ($1, $2, $3)', [user.tenantId, user.id, crypto.recoveryDigest(c)]);
+    await sql(
+      'insert into mfa_recovery_codes (tenant_id, user_id, code_digest) values ($1, $2, $3)',
+      [user.tenantId, user.id, crypto.recoveryDigest(c)],
+    );
   }
   return codes;
 }
@@ -62,14 +72,22 @@ export interface LoginPair {
 }
 
 /** Logs in; when a second factor is asked, answers with the authenticator's current code. */
-export async function loginWithTotp(http: Http, email: string, password: string, secret: string): Promise<LoginPair> {
+export async function loginWithTotp(
+  http: Http,
+  email: string,
+  password: string,
+  secret: string,
+): Promise<LoginPair> {
   const first = await http.post('/v1/auth/login').send({ email, password });
-  if (first.status !== 200) throw new Error(`login of ${email}: ${first.status} ${JSON.stringify(first.body)}`);
+  if (first.status !== 200)
+    throw new Error(`login of ${email}: ${first.status} ${JSON.stringify(first.body)}`);
   if (!first.body.mfa_required) return first.body as LoginPair;
   await awayFromStepEdge(3);
   // A code already used in this step (an earlier login) would be a replay: wait for a fresh one.
   for (let i = 0; i < 2; i++) {
-    const res = await http.post('/v1/auth/mfa/verify').send({ mfa_token: first.body.mfa_token, method: 'totp', code: await totpCode(secret) });
+    const res = await http
+      .post('/v1/auth/mfa/verify')
+      .send({ mfa_token: first.body.mfa_token, method: 'totp', code: await totpCode(secret) });
     if (res.status === 200) return res.body as LoginPair;
     if (i === 0 && res.body?.type === 'urn:tessera:problem:invalid-mfa-code') {
       await nextStep();

@@ -23,7 +23,12 @@ export class EmailCodes {
   ) {}
 
   /** Returns the seconds the code is valid. The code itself only goes into the mail. */
-  async send(tenantId: string, userId: string, challengeId: string, actor: MfaActor): Promise<number> {
+  async send(
+    tenantId: string,
+    userId: string,
+    challengeId: string,
+    actor: MfaActor,
+  ): Promise<number> {
     // The caller proved a password (login) or holds a session: counting first is safe.
     await this.accounts.reserveEmailSend(userId);
     const sent = await this.repo.tx(tenantId, async (em) => {
@@ -32,9 +37,15 @@ export class EmailCodes {
       if (!ch.methods.includes('email')) return { kind: 'method' as const };
       const account = await this.repo.account(tenantId, userId, em);
       if (!account || account.status !== 'active') return { kind: 'gone' as const };
-      if (!(await this.repo.reserveEmailSend(em, ch.id, CHALLENGE_MAX_EMAIL_SENDS))) return { kind: 'limit' as const };
+      if (!(await this.repo.reserveEmailSend(em, ch.id, CHALLENGE_MAX_EMAIL_SENDS)))
+        return { kind: 'limit' as const };
       const code = this.crypto.newEmailCode();
-      const expiresAt = await this.repo.setEmailCode(em, ch.id, this.crypto.sealEmailCode(tenantId, userId, ch.id, code), EMAIL_CODE_TTL_S);
+      const expiresAt = await this.repo.setEmailCode(
+        em,
+        ch.id,
+        this.crypto.sealEmailCode(tenantId, userId, ch.id, code),
+        EMAIL_CODE_TTL_S,
+      );
       await this.audit.record(
         {
           action: 'mfa.email.send',
@@ -51,9 +62,17 @@ export class EmailCodes {
     });
     if (sent.kind === 'gone') throw MfaErrors.invalidMfaToken();
     if (sent.kind === 'method') throw MfaErrors.methodNotAvailable();
-    if (sent.kind === 'limit') throw MfaErrors.tooManyAttempts(60, 'No more codes can be sent for this sign-in; start again.');
+    if (sent.kind === 'limit')
+      throw MfaErrors.tooManyAttempts(
+        60,
+        'No more codes can be sent for this sign-in; start again.',
+      );
     const seconds = Math.max(1, Math.floor((sent.expiresAt.getTime() - Date.now()) / 1000));
-    this.mail.enqueue('mfa-code', sent.email, { name: sent.name, code: sent.code, expiresInMinutes: Math.max(1, Math.round(seconds / 60)) });
+    this.mail.enqueue('mfa-code', sent.email, {
+      name: sent.name,
+      code: sent.code,
+      expiresInMinutes: Math.max(1, Math.round(seconds / 60)),
+    });
     return seconds;
   }
 }

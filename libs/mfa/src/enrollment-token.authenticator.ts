@@ -1,5 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Authenticator, AuthenticatorRegistry, EnrollmentPrincipal, Permission } from '@tessera/auth';
+import {
+  Authenticator,
+  AuthenticatorRegistry,
+  EnrollmentPrincipal,
+  Permission,
+} from '@tessera/auth';
 import { SecretDigest } from '@tessera/crypto';
 import { PreTenantLookup } from '@tessera/database';
 import { invalidToken } from '@tessera/sessions';
@@ -35,7 +40,8 @@ export class EnrollmentTokenAuthenticator implements Authenticator, OnModuleInit
 
   async authenticate(authorization: string): Promise<EnrollmentPrincipal> {
     const found = await this.lookup.mfaChallenge(this.digest.digest(authorization.slice(7)));
-    if (!found || found.purpose !== 'enroll') throw invalidToken('The enrolment token is not valid or has expired; log in again.');
+    if (!found || found.purpose !== 'enroll')
+      throw invalidToken('The enrolment token is not valid or has expired; log in again.');
     const live = await this.repo.tx(found.tenantId, async (em) => {
       const ch = await this.repo.liveChallenge(em, found.id);
       const account = ch ? await this.repo.account(found.tenantId, found.userId, em) : null;

@@ -6,9 +6,17 @@ import { ChallengeRow, MfaAccount, MfaRepository } from './mfa.repository';
 import { SecretBoxError } from './secret-box';
 import { checkTotp } from './totp';
 
-export type FailureReason = 'wrong_code' | 'replay' | 'expired_code' | 'no_code_sent' | 'not_enrolled' | 'secret_undecryptable';
+export type FailureReason =
+  | 'wrong_code'
+  | 'replay'
+  | 'expired_code'
+  | 'no_code_sent'
+  | 'not_enrolled'
+  | 'secret_undecryptable';
 
-export type Verification = { ok: true; method: MfaMethod; recoveryCodesLeft?: number } | { ok: false; method: MfaMethod; reason: FailureReason };
+export type Verification =
+  | { ok: true; method: MfaMethod; recoveryCodesLeft?: number }
+  | { ok: false; method: MfaMethod; reason: FailureReason };
 
 /**
  * Checks one second factor inside the caller's tenant transaction, consuming what a success
@@ -25,7 +33,13 @@ export class FactorVerifier {
     private readonly crypto: MfaCrypto,
   ) {}
 
-  async verify(em: EntityManager, account: MfaAccount, method: MfaMethod, rawCode: string, challenge: ChallengeRow | null): Promise<Verification> {
+  async verify(
+    em: EntityManager,
+    account: MfaAccount,
+    method: MfaMethod,
+    rawCode: string,
+    challenge: ChallengeRow | null,
+  ): Promise<Verification> {
     const code = rawCode.trim();
     const fail = (reason: FailureReason): Verification => ({ ok: false, method, reason });
     switch (method) {
@@ -38,12 +52,16 @@ export class FactorVerifier {
         } catch (err) {
           if (!(err instanceof SecretBoxError)) throw err;
           // Wrong master key, tampering, or a ciphertext copied from another user's row.
-          this.logger.error({ userId: account.id, tenantId: account.tenantId }, 'TOTP secret does not decrypt for this user');
+          this.logger.error(
+            { userId: account.id, tenantId: account.tenantId },
+            'TOTP secret does not decrypt for this user',
+          );
           return fail('secret_undecryptable');
         }
         const check = await checkTotp(secret, code);
         if (!check.valid) return fail('wrong_code');
-        if (row.last_used_step !== null && check.step <= Number(row.last_used_step)) return fail('replay');
+        if (row.last_used_step !== null && check.step <= Number(row.last_used_step))
+          return fail('replay');
         // Two requests with the same code: the conditional update lets exactly one through.
         if (!(await this.repo.useTotpStep(em, account.id, check.step))) return fail('replay');
         return { ok: true, method };
@@ -55,10 +73,19 @@ export class FactorVerifier {
         return left === null ? fail('wrong_code') : { ok: true, method, recoveryCodesLeft: left };
       }
       case 'email': {
-        if (!challenge?.email_code_enc || !challenge.email_code_expires_at) return fail('no_code_sent');
+        if (!challenge?.email_code_enc || !challenge.email_code_expires_at)
+          return fail('no_code_sent');
         if (challenge.email_code_expires_at.getTime() <= Date.now()) return fail('expired_code');
         if (!/^\d{6}$/.test(code)) return fail('wrong_code');
-        return this.crypto.emailCodeMatches(account.tenantId, account.id, challenge.id, challenge.email_code_enc, code) ? { ok: true, method } : fail('wrong_code');
+        return this.crypto.emailCodeMatches(
+          account.tenantId,
+          account.id,
+          challenge.id,
+          challenge.email_code_enc,
+          code,
+        )
+          ? { ok: true, method }
+          : fail('wrong_code');
       }
     }
   }

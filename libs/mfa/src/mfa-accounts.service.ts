@@ -35,7 +35,10 @@ export class MfaAccounts {
   ) {}
 
   /** The account and its standing; permissions as held NOW (general role, task and custom roles). */
-  async load(tenantId: string, userId: string): Promise<{ account: MfaAccount; standing: MfaStanding } | null> {
+  async load(
+    tenantId: string,
+    userId: string,
+  ): Promise<{ account: MfaAccount; standing: MfaStanding } | null> {
     const account = await this.repo.account(tenantId, userId);
     if (!account || !isGeneralRole(account.role)) return null;
     const authz = await this.authz.forUser(userId, tenantId);
@@ -60,13 +63,19 @@ export class MfaAccounts {
     const n = Number((await this.store.get(this.failKey(userId))) ?? 0);
     if (n >= ACCOUNT_MAX_FAILURES) {
       const ttl = await this.store.ttl(this.failKey(userId));
-      throw MfaErrors.tooManyAttempts((ttl > 0 ? ttl : ACCOUNT_FAILURE_WINDOW_MS) / 1000, 'Too many wrong codes for this account; retry after the time given in Retry-After.');
+      throw MfaErrors.tooManyAttempts(
+        (ttl > 0 ? ttl : ACCOUNT_FAILURE_WINDOW_MS) / 1000,
+        'Too many wrong codes for this account; retry after the time given in Retry-After.',
+      );
     }
   }
 
   /** Counts a failed check; true when it used up the account's allowance (audited once, tier 3). */
   async recordFailure(tenantId: string, userId: string, actor: MfaActor): Promise<boolean> {
-    const { count, ttlMs } = await this.store.incrWindow(this.failKey(userId), ACCOUNT_FAILURE_WINDOW_MS);
+    const { count, ttlMs } = await this.store.incrWindow(
+      this.failKey(userId),
+      ACCOUNT_FAILURE_WINDOW_MS,
+    );
     if (count !== ACCOUNT_MAX_FAILURES) return count > ACCOUNT_MAX_FAILURES;
     await this.audit.record({
       action: 'mfa.lockout',
@@ -83,21 +92,37 @@ export class MfaAccounts {
 
   /** 429 past the per-account email allowance (the per-challenge one is the challenge's). */
   async reserveEmailSend(userId: string): Promise<void> {
-    const { count, ttlMs } = await this.store.incrWindow(`mfa:send:${userId}`, ACCOUNT_EMAIL_WINDOW_MS);
-    if (count > ACCOUNT_MAX_EMAIL_SENDS) throw MfaErrors.tooManyAttempts(ttlMs / 1000, 'Too many codes sent; retry after the time given in Retry-After.');
+    const { count, ttlMs } = await this.store.incrWindow(
+      `mfa:send:${userId}`,
+      ACCOUNT_EMAIL_WINDOW_MS,
+    );
+    if (count > ACCOUNT_MAX_EMAIL_SENDS)
+      throw MfaErrors.tooManyAttempts(
+        ttlMs / 1000,
+        'Too many codes sent; retry after the time given in Retry-After.',
+      );
   }
 
   /**
    * The current password, for the self-service routes. Counted first (5 per 15 min per user:
    * a stolen access token must not become a password oracle), then verified with argon2id.
    */
-  async checkPassword(account: MfaAccount, password: string, fail: (reason: string) => Promise<void>): Promise<void> {
-    const { count, ttlMs } = await this.store.incrWindow(`mfa:pw:${account.id}`, PASSWORD_WINDOW_MS);
+  async checkPassword(
+    account: MfaAccount,
+    password: string,
+    fail: (reason: string) => Promise<void>,
+  ): Promise<void> {
+    const { count, ttlMs } = await this.store.incrWindow(
+      `mfa:pw:${account.id}`,
+      PASSWORD_WINDOW_MS,
+    );
     if (count > PASSWORD_ATTEMPTS) {
       await fail('password_attempts_exceeded');
       throw MfaErrors.tooManyAttempts(ttlMs / 1000);
     }
-    const ok = account.passwordHash ? (await this.hasher.verify(account.passwordHash, password)).ok : await this.hasher.verifyDummy(password);
+    const ok = account.passwordHash
+      ? (await this.hasher.verify(account.passwordHash, password)).ok
+      : await this.hasher.verifyDummy(password);
     if (!ok) {
       await fail('invalid_current_password');
       throw MfaErrors.invalidCurrentPassword();

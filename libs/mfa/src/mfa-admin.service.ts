@@ -33,12 +33,23 @@ export class MfaAdminService {
       if (p.userId === userId) throw MfaErrors.cannotTargetSelf();
       const removed = await this.repo.removeFactors(em, userId, 'admin_reset');
       await this.audit.record(
-        { action: 'mfa.reset', outcome: 'success', tenantId, ...principalAudit(p), target: { type: 'user', id: userId }, riskTier: 3, params: { removed } },
+        {
+          action: 'mfa.reset',
+          outcome: 'success',
+          tenantId,
+          ...principalAudit(p),
+          target: { type: 'user', id: userId },
+          riskTier: 3,
+          params: { removed },
+        },
         em,
       );
       return account;
     });
-    await this.sessions.revokeUserSessions(tenantId, userId, 'mfa_reset', { action: 'session.revoke_all', by: p });
+    await this.sessions.revokeUserSessions(tenantId, userId, 'mfa_reset', {
+      action: 'session.revoke_all',
+      by: p,
+    });
     this.mail.enqueue('mfa-changed', done.email, { name: done.name, change: 'reset-by-admin' });
   }
 }

@@ -23,7 +23,10 @@ export class MfaAuthController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  @ApiOperation({ summary: 'Complete a login with a second factor: { mfa_token, method, code } → access and refresh tokens.' })
+  @ApiOperation({
+    summary:
+      'Complete a login with a second factor: { mfa_token, method, code } → access and refresh tokens.',
+  })
   @ApiOkResponse({ description: 'The token pair of POST /v1/auth/login.' })
   verify(@Body() dto: VerifyMfaDto): Promise<TokenPair> {
     return this.login.verify(dto.mfa_token, dto.method, dto.code);
@@ -34,7 +37,9 @@ export class MfaAuthController {
   @Post('mfa/email/send')
   @HttpCode(202)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Email a 6-digit code for this login; a new code voids the previous one.' })
+  @ApiOperation({
+    summary: 'Email a 6-digit code for this login; a new code voids the previous one.',
+  })
   @ApiAcceptedResponse({ type: EmailCodeSentDto })
   async sendEmail(@Body() dto: MfaTokenDto): Promise<EmailCodeSentDto> {
     return { expires_in: await this.login.sendEmail(dto.mfa_token) };
@@ -46,7 +51,10 @@ export class MfaAuthController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  @ApiOperation({ summary: "Re-verify a second factor for the current session (RFC 9470): updates its auth_time, amr and acr; returns a fresh access token." })
+  @ApiOperation({
+    summary:
+      'Re-verify a second factor for the current session (RFC 9470): updates its auth_time, amr and acr; returns a fresh access token.',
+  })
   @ApiOkResponse({ type: StepUpResponseDto })
   stepUp(@CurrentSession() p: UserPrincipal, @Body() dto: StepUpDto): Promise<StepUpResponseDto> {
     return this.stepUps.stepUp(p, dto.method, dto.code);
@@ -56,7 +64,9 @@ export class MfaAuthController {
   @RateLimit('auth')
   @Post('step-up/email/send')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Email a code for a step-up of the current session (accounts whose factor is email).' })
+  @ApiOperation({
+    summary: 'Email a code for a step-up of the current session (accounts whose factor is email).',
+  })
   @ApiAcceptedResponse({ type: EmailCodeSentDto })
   async sendStepUpEmail(@CurrentSession() p: UserPrincipal): Promise<EmailCodeSentDto> {
     return { expires_in: await this.stepUps.sendEmail(p) };

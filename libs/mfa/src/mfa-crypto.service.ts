@@ -45,7 +45,13 @@ export class MfaCrypto {
   }
 
   /** True when `code` is the sealed one (constant time); false when it differs or does not open. */
-  emailCodeMatches(tenantId: string, userId: string, challengeId: string, sealed: string, code: string): boolean {
+  emailCodeMatches(
+    tenantId: string,
+    userId: string,
+    challengeId: string,
+    sealed: string,
+    code: string,
+  ): boolean {
     let expected: string;
     try {
       expected = open(this.emailKey, `email-code:${tenantId}:${userId}:${challengeId}`, sealed);

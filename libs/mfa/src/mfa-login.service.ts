@@ -4,12 +4,25 @@ import { randomToken, SecretDigest } from '@tessera/crypto';
 import { PreTenantLookup } from '@tessera/database';
 import { ProblemError } from '@tessera/http';
 import { MailService } from '@tessera/mail';
-import { LoginGate, LoginGates, LoginInterruption, PasswordVerifiedUser, SessionService, TokenPair } from '@tessera/sessions';
+import {
+  LoginGate,
+  LoginGates,
+  LoginInterruption,
+  PasswordVerifiedUser,
+  SessionService,
+  TokenPair,
+} from '@tessera/sessions';
 import { MfaErrors } from './mfa.errors';
 import { EmailCodes } from './email-codes.service';
 import { FactorVerifier, Verification } from './factor-verifier.service';
 import { MfaAccounts, MfaActor } from './mfa-accounts.service';
-import { CHALLENGE_MAX_ATTEMPTS, ENROLLMENT_TOKEN_TTL_S, FACTOR_OUTCOMES, MFA_TOKEN_TTL_S, MfaMethod } from './mfa-policy';
+import {
+  CHALLENGE_MAX_ATTEMPTS,
+  ENROLLMENT_TOKEN_TTL_S,
+  FACTOR_OUTCOMES,
+  MFA_TOKEN_TTL_S,
+  MfaMethod,
+} from './mfa-policy';
 import { MfaAccount, MfaRepository } from './mfa.repository';
 
 export const MFA_TOKEN_PREFIX = 'mfa_';
@@ -73,14 +86,25 @@ export class MfaLoginService implements LoginGate, OnModuleInit {
           actor: { type: 'user', id: user.id },
           credential: { type: 'password' },
           target: { type: 'user', id: user.id },
-          params: { challenge: ch.id, methods, required: standing.required, elevated: standing.elevated },
+          params: {
+            challenge: ch.id,
+            methods,
+            required: standing.required,
+            elevated: standing.elevated,
+          },
           reason: enrol ? 'MFA required and no usable factor' : 'second factor required',
         },
         em,
       );
     });
     return enrol
-      ? { mfa_enrollment_required: true, enrollment_token: token, token_type: 'Bearer', expires_in: ttlS, methods }
+      ? {
+          mfa_enrollment_required: true,
+          enrollment_token: token,
+          token_type: 'Bearer',
+          expires_in: ttlS,
+          methods,
+        }
       : { mfa_required: true, mfa_token: token, expires_in: ttlS, methods };
   }
 
@@ -113,7 +137,14 @@ export class MfaLoginService implements LoginGate, OnModuleInit {
       if (!v.ok) return { kind: 'fail', v, attemptsLeft: CHALLENGE_MAX_ATTEMPTS - ch.attempts };
       if (!(await this.repo.consumeChallenge(em, ch.id, 'verified'))) return { kind: 'gone' };
       await this.audit.record(
-        { action: 'mfa.verify', outcome: 'success', tenantId: found.tenantId, ...actor, target: { type: 'user', id: found.userId }, params: { method, purpose: 'login' } },
+        {
+          action: 'mfa.verify',
+          outcome: 'success',
+          tenantId: found.tenantId,
+          ...actor,
+          target: { type: 'user', id: found.userId },
+          params: { method, purpose: 'login' },
+        },
         em,
       );
       return { kind: 'ok', v, account };
@@ -127,11 +158,17 @@ export class MfaLoginService implements LoginGate, OnModuleInit {
     }
     if (result.kind === 'fail') {
       const lockedOut = await this.failed(found, actor, method, result.v.reason);
-      if (lockedOut) await this.repo.tx(found.tenantId, (em) => this.repo.consumeChallenge(em, found.id, 'account_lockout'));
-      throw lockedOut ? MfaErrors.invalidMfaToken('Too many wrong codes; log in again later.') : MfaErrors.invalidCode(401, result.attemptsLeft);
+      if (lockedOut)
+        await this.repo.tx(found.tenantId, (em) =>
+          this.repo.consumeChallenge(em, found.id, 'account_lockout'),
+        );
+      throw lockedOut
+        ? MfaErrors.invalidMfaToken('Too many wrong codes; log in again later.')
+        : MfaErrors.invalidCode(401, result.attemptsLeft);
     }
     const { account } = result;
-    if (result.v.recoveryCodesLeft !== undefined) await this.recoveryCodeUsed(account, actor, result.v.recoveryCodesLeft);
+    if (result.v.recoveryCodesLeft !== undefined)
+      await this.recoveryCodeUsed(account, actor, result.v.recoveryCodesLeft);
     const outcome = FACTOR_OUTCOMES[method];
     const { sessionId: _sid, ...pair } = await this.sessions.start(
       { id: account.id, tenantId: account.tenantId },
@@ -143,7 +180,12 @@ export class MfaLoginService implements LoginGate, OnModuleInit {
   /** (Re)sends an email code for this login; the previous code stops working. */
   async sendEmail(mfaToken: string): Promise<number> {
     const found = await this.challengeOf(mfaToken);
-    return this.emailCodes.send(found.tenantId, found.userId, found.id, tokenActor(found.userId, found.id));
+    return this.emailCodes.send(
+      found.tenantId,
+      found.userId,
+      found.id,
+      tokenActor(found.userId, found.id),
+    );
   }
 
   /** Audits a recovery-code use (tier 3) and tells the owner by mail. */
@@ -160,18 +202,26 @@ export class MfaLoginService implements LoginGate, OnModuleInit {
     this.mail.enqueue('recovery-code-used', account.email, { name: account.name, remaining: left });
   }
 
-  private async challengeOf(mfaToken: string): Promise<{ id: string; tenantId: string; userId: string }> {
-    if (typeof mfaToken !== 'string' || !MFA_TOKEN_SHAPE.test(mfaToken)) throw MfaErrors.invalidMfaToken();
+  private async challengeOf(
+    mfaToken: string,
+  ): Promise<{ id: string; tenantId: string; userId: string }> {
+    if (typeof mfaToken !== 'string' || !MFA_TOKEN_SHAPE.test(mfaToken))
+      throw MfaErrors.invalidMfaToken();
     const found = await this.lookup.mfaChallenge(this.digest.digest(mfaToken));
     if (!found || found.purpose !== 'login') throw MfaErrors.invalidMfaToken();
     return found;
   }
 
-  private async voidIfLockedOut(found: { id: string; tenantId: string; userId: string }, actor: MfaActor): Promise<void> {
+  private async voidIfLockedOut(
+    found: { id: string; tenantId: string; userId: string },
+    actor: MfaActor,
+  ): Promise<void> {
     try {
       await this.accounts.assertNotLockedOut(found.userId);
     } catch (err) {
-      await this.repo.tx(found.tenantId, (em) => this.repo.consumeChallenge(em, found.id, 'account_lockout'));
+      await this.repo.tx(found.tenantId, (em) =>
+        this.repo.consumeChallenge(em, found.id, 'account_lockout'),
+      );
       await this.audit.record({
         action: 'mfa.verify',
         outcome: 'failure',
@@ -187,7 +237,12 @@ export class MfaLoginService implements LoginGate, OnModuleInit {
   }
 
   /** Audits a failed check (a replay also gets its own tier-3 row); true when the account is now locked out. */
-  private async failed(found: { tenantId: string; userId: string }, actor: MfaActor, method: MfaMethod, reason: string): Promise<boolean> {
+  private async failed(
+    found: { tenantId: string; userId: string },
+    actor: MfaActor,
+    method: MfaMethod,
+    reason: string,
+  ): Promise<boolean> {
     await this.audit.record({
       action: 'mfa.verify',
       outcome: 'failure',
@@ -203,7 +258,12 @@ export class MfaLoginService implements LoginGate, OnModuleInit {
     return this.accounts.recordFailure(found.tenantId, found.userId, actor);
   }
 
-  async replayed(tenantId: string, userId: string, actor: MfaActor, purpose: string): Promise<void> {
+  async replayed(
+    tenantId: string,
+    userId: string,
+    actor: MfaActor,
+    purpose: string,
+  ): Promise<void> {
     await this.audit.record({
       action: 'mfa.totp.replay',
       outcome: 'failure',

@@ -83,7 +83,8 @@ export function standing(f: {
 }): MfaStanding {
   const elevated = isElevated(f.role, f.permissions);
   const required = elevated || f.tenantSettings.mfa?.requiredForAll === true;
-  const emailAllowed = f.emailVerified && (!elevated || f.tenantSettings.mfa?.allowEmailForElevated === true);
+  const emailAllowed =
+    f.emailVerified && (!elevated || f.tenantSettings.mfa?.allowEmailForElevated === true);
   const methods: MfaMethod[] = [];
   if (f.totpActive) {
     methods.push('totp');

@@ -47,7 +47,12 @@ const date = (v: Date | string | null): Date | null => (v === null ? null : new 
 
 function challengeRow(r: ChallengeRow | undefined): ChallengeRow | null {
   if (!r) return null;
-  return { ...r, expires_at: date(r.expires_at)!, consumed_at: date(r.consumed_at), email_code_expires_at: date(r.email_code_expires_at) };
+  return {
+    ...r,
+    expires_at: date(r.expires_at)!,
+    consumed_at: date(r.consumed_at),
+    email_code_expires_at: date(r.email_code_expires_at),
+  };
 }
 
 const CHALLENGE_COLUMNS = `id, tenant_id, user_id, purpose, session_id, methods, expires_at, consumed_at, attempts,
@@ -95,7 +100,10 @@ export class MfaRepository {
       );
       if (!r) return null;
       // A pending enrolment that was never confirmed in time is as good as none.
-      const pendingLive = r.totp_status === 'pending' && r.totp_created_at !== null && date(r.totp_created_at)!.getTime() > Date.now() - PENDING_TOTP_TTL_S * 1000;
+      const pendingLive =
+        r.totp_status === 'pending' &&
+        r.totp_created_at !== null &&
+        date(r.totp_created_at)!.getTime() > Date.now() - PENDING_TOTP_TTL_S * 1000;
       return {
         id: r.id,
         tenantId: r.tenant_id,
@@ -118,12 +126,20 @@ export class MfaRepository {
   // --- TOTP -------------------------------------------------------------------------------
 
   async totp(em: EntityManager, userId: string): Promise<TotpRow | null> {
-    const [r] = await em.execute<TotpRow[]>('select secret_enc, status, created_at, last_used_step from mfa_totp where user_id = ?', [userId]);
+    const [r] = await em.execute<TotpRow[]>(
+      'select secret_enc, status, created_at, last_used_step from mfa_totp where user_id = ?',
+      [userId],
+    );
     return r ? { ...r, created_at: date(r.created_at)! } : null;
   }
 
   /** Stores (or replaces) a pending secret; false when an active one exists (nothing changes). */
-  async savePendingTotp(em: EntityManager, tenantId: string, userId: string, secretEnc: string): Promise<boolean> {
+  async savePendingTotp(
+    em: EntityManager,
+    tenantId: string,
+    userId: string,
+    secretEnc: string,
+  ): Promise<boolean> {
     const rows = await em.execute<{ user_id: string }[]>(
       `insert into mfa_totp (user_id, tenant_id, secret_enc, status) values (?, ?, ?, 'pending')
        on conflict (user_id) do update set secret_enc = excluded.secret_enc, created_at = now(), last_used_step = null
@@ -160,19 +176,37 @@ export class MfaRepository {
   }
 
   /** Removes TOTP and recovery codes and voids open challenges; what was removed. */
-  async removeFactors(em: EntityManager, userId: string, reason: string): Promise<{ totp: boolean; recoveryCodes: number }> {
-    const t = await em.execute<{ user_id: string }[]>('delete from mfa_totp where user_id = ? returning user_id', [userId]);
-    const r = await em.execute<{ id: string }[]>('delete from mfa_recovery_codes where user_id = ? returning id', [userId]);
+  async removeFactors(
+    em: EntityManager,
+    userId: string,
+    reason: string,
+  ): Promise<{ totp: boolean; recoveryCodes: number }> {
+    const t = await em.execute<{ user_id: string }[]>(
+      'delete from mfa_totp where user_id = ? returning user_id',
+      [userId],
+    );
+    const r = await em.execute<{ id: string }[]>(
+      'delete from mfa_recovery_codes where user_id = ? returning id',
+      [userId],
+    );
     await this.voidOpenChallenges(em, userId, reason);
     return { totp: t.length > 0, recoveryCodes: r.length };
   }
 
   // --- Recovery codes ---------------------------------------------------------------------
 
-  async replaceRecoveryCodes(em: EntityManager, tenantId: string, userId: string, digests: string[]): Promise<void> {
+  async replaceRecoveryCodes(
+    em: EntityManager,
+    tenantId: string,
+    userId: string,
+    digests: string[],
+  ): Promise<void> {
     await em.execute('delete from mfa_recovery_codes where user_id = ?', [userId]);
     for (const d of digests) {
-      await em.execute('insert into mfa_recovery_codes (tenant_id, user_id, code_digest) values (?, ?, ?)', [tenantId, userId, d]);
+      await em.execute(
+        'insert into mfa_recovery_codes (tenant_id, user_id, code_digest) values (?, ?, ?)',
+        [tenantId, userId, d],
+      );
     }
   }
 
@@ -183,7 +217,10 @@ export class MfaRepository {
       [userId, digest],
     );
     if (!used.length) return null;
-    const [c] = await em.execute<{ n: number }[]>('select count(*)::int as n from mfa_recovery_codes where user_id = ? and used_at is null', [userId]);
+    const [c] = await em.execute<{ n: number }[]>(
+      'select count(*)::int as n from mfa_recovery_codes where user_id = ? and used_at is null',
+      [userId],
+    );
     return c.n;
   }
 
@@ -191,14 +228,33 @@ export class MfaRepository {
 
   async createChallenge(
     em: EntityManager,
-    c: { tenantId: string; userId: string; purpose: ChallengeRow['purpose']; tokenDigest?: string; sessionId?: string; methods: string[]; ttlS: number },
+    c: {
+      tenantId: string;
+      userId: string;
+      purpose: ChallengeRow['purpose'];
+      tokenDigest?: string;
+      sessionId?: string;
+      methods: string[];
+      ttlS: number;
+    },
   ): Promise<{ id: string; expiresAt: Date }> {
     // Old rows of this user go (kept a day after expiry for investigations).
-    await em.execute(`delete from mfa_challenges where user_id = ? and expires_at < now() - interval '1 day'`, [c.userId]);
+    await em.execute(
+      `delete from mfa_challenges where user_id = ? and expires_at < now() - interval '1 day'`,
+      [c.userId],
+    );
     const [r] = await em.execute<{ id: string; expires_at: Date }[]>(
       `insert into mfa_challenges (tenant_id, user_id, purpose, token_digest, session_id, methods, expires_at)
        values (?, ?, ?, ?, ?, ?::text[], now() + make_interval(secs => ?)) returning id, expires_at`,
-      [c.tenantId, c.userId, c.purpose, c.tokenDigest ?? null, c.sessionId ?? null, `{${c.methods.join(',')}}`, c.ttlS],
+      [
+        c.tenantId,
+        c.userId,
+        c.purpose,
+        c.tokenDigest ?? null,
+        c.sessionId ?? null,
+        `{${c.methods.join(',')}}`,
+        c.ttlS,
+      ],
     );
     return { id: r.id, expiresAt: date(r.expires_at)! };
   }
@@ -247,7 +303,12 @@ export class MfaRepository {
     return rows.length > 0;
   }
 
-  async voidOpenChallenges(em: EntityManager, userId: string, reason: string, where: { sessionId?: string } = {}): Promise<void> {
+  async voidOpenChallenges(
+    em: EntityManager,
+    userId: string,
+    reason: string,
+    where: { sessionId?: string } = {},
+  ): Promise<void> {
     await em.execute(
       `update mfa_challenges set consumed_at = now(), consumed_reason = ?, email_code_enc = null
         where user_id = ? and consumed_at is null ${where.sessionId ? 'and session_id = ?' : ''}`,

@@ -1,4 +1,9 @@
-import { newRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-codes';
+import {
+  newRecoveryCode,
+  newRecoveryCodes,
+  normalizeRecoveryCode,
+  RECOVERY_CODE_COUNT,
+} from './recovery-codes';
 
 describe('recovery codes', () => {
   it('ten distinct codes of ten unambiguous symbols, shown as xxxxx-xxxxx', () => {
@@ -12,6 +17,7 @@ describe('recovery codes', () => {
   it('normalises what a person types: case, spaces and hyphens do not matter; anything else is not a code', () => {
     expect(normalizeRecoveryCode('ABCDE-FGHJK')).toBe('abcdefghjk');
     expect(normalizeRecoveryCode(' abcde fghjk ')).toBe('abcdefghjk');
-    for (const bad of ['abcde-fghj', 'abcde-fghjkm', 'abcde-fghj1', '123456', '']) expect(normalizeRecoveryCode(bad)).toBeNull();
+    for (const bad of ['abcde-fghj', 'abcde-fghjkm', 'abcde-fghj1', '123456', ''])
+      expect(normalizeRecoveryCode(bad)).toBeNull();
   });
 });

@@ -20,7 +20,8 @@ describe('secret box (AES-256-GCM with the row as associated data)', () => {
     const raw = Buffer.from(sealed.slice(3), 'base64url');
     raw[raw.length - 1] ^= 1;
     expect(() => open(key, 'totp:t:u1', `v1.${raw.toString('base64url')}`)).toThrow(SecretBoxError);
-    for (const junk of ['', 'v1.', 'v2.' + sealed.slice(3), `${sealed}.x`, 'v1.AAAA']) expect(() => open(key, 'totp:t:u1', junk)).toThrow(SecretBoxError);
+    for (const junk of ['', 'v1.', 'v2.' + sealed.slice(3), `${sealed}.x`, 'v1.AAAA'])
+      expect(() => open(key, 'totp:t:u1', junk)).toThrow(SecretBoxError);
   });
 
   it('needs a 32-byte key', () => {

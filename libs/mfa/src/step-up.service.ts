@@ -7,7 +7,12 @@ import { EmailCodes } from './email-codes.service';
 import { FactorVerifier, Verification } from './factor-verifier.service';
 import { MfaAccounts } from './mfa-accounts.service';
 import { MfaLoginService } from './mfa-login.service';
-import { CHALLENGE_MAX_ATTEMPTS, FACTOR_OUTCOMES, MfaMethod, STEP_UP_CHALLENGE_TTL_S } from './mfa-policy';
+import {
+  CHALLENGE_MAX_ATTEMPTS,
+  FACTOR_OUTCOMES,
+  MfaMethod,
+  STEP_UP_CHALLENGE_TTL_S,
+} from './mfa-policy';
 import { MfaRepository } from './mfa.repository';
 
 /** amr values a factor adds; what remains of a session's amr is its primary method (e.g. `pwd`). */
@@ -68,18 +73,24 @@ export class StepUpService {
       await this.accounts.recordFailure(p.tenantId, p.userId, actor);
       throw MfaErrors.invalidCode(400);
     }
-    if (v.recoveryCodesLeft !== undefined) await this.login.recoveryCodeUsed(account, actor, v.recoveryCodesLeft);
+    if (v.recoveryCodesLeft !== undefined)
+      await this.login.recoveryCodeUsed(account, actor, v.recoveryCodesLeft);
     const outcome = FACTOR_OUTCOMES[method];
     const primary = p.amr.filter((m) => !FACTOR_AMR.has(m));
     const amr = [...new Set([...(primary.length ? primary : ['pwd']), ...outcome.amr])];
-    const token = await this.sessions.reauthenticate({ id: p.userId, tenantId: p.tenantId }, p.sessionId, { amr, acr: outcome.acr }, {
-      action: 'mfa.step_up',
-      outcome: 'success',
-      tenantId: p.tenantId,
-      ...actor,
-      target: { type: 'session', id: p.sessionId },
-      params: { method, amr, acr: outcome.acr },
-    });
+    const token = await this.sessions.reauthenticate(
+      { id: p.userId, tenantId: p.tenantId },
+      p.sessionId,
+      { amr, acr: outcome.acr },
+      {
+        action: 'mfa.step_up',
+        outcome: 'success',
+        tenantId: p.tenantId,
+        ...actor,
+        target: { type: 'session', id: p.sessionId },
+        params: { method, amr, acr: outcome.acr },
+      },
+    );
     return { ...token, acr: outcome.acr, amr };
   }
 

@@ -18,7 +18,6 @@ import { checkTotp, newTotpSecret, totpUri } from './totp';
 
 export const TOTP_ISSUER = 'Tessera';
 
-
 /**
  * The signed-in person's own authenticator app and recovery codes: enrol (password), confirm
  * with a first code (activates it and returns 10 recovery codes once), remove (password and
@@ -56,17 +55,42 @@ export class TotpEnrollmentService {
     const { account } = await this.loaded(p);
     if (p.kind === 'session') {
       if (typeof password !== 'string') {
-        throw ProblemError.badRequest('validation-failed', 'The request is not valid', 'password is required.', {
-          errors: [{ field: 'password', messages: ['password is required'] }],
-        });
+        throw ProblemError.badRequest(
+          'validation-failed',
+          'The request is not valid',
+          'password is required.',
+          {
+            errors: [{ field: 'password', messages: ['password is required'] }],
+          },
+        );
       }
-      await this.accounts.checkPassword(account, password, (reason) => this.failure('mfa.totp.enroll', account, actor, reason));
+      await this.accounts.checkPassword(account, password, (reason) =>
+        this.failure('mfa.totp.enroll', account, actor, reason),
+      );
     }
     if (account.totp === 'active') throw MfaErrors.alreadyEnrolled();
     const secret = newTotpSecret();
     const saved = await this.repo.tx(account.tenantId, async (em) => {
-      if (!(await this.repo.savePendingTotp(em, account.tenantId, account.id, this.crypto.sealTotpSecret(account.tenantId, account.id, secret)))) return false;
-      await this.audit.record({ action: 'mfa.totp.enroll', outcome: 'success', tenantId: account.tenantId, ...actor, target: { type: 'user', id: account.id }, riskTier: 2 }, em);
+      if (
+        !(await this.repo.savePendingTotp(
+          em,
+          account.tenantId,
+          account.id,
+          this.crypto.sealTotpSecret(account.tenantId, account.id, secret),
+        ))
+      )
+        return false;
+      await this.audit.record(
+        {
+          action: 'mfa.totp.enroll',
+          outcome: 'success',
+          tenantId: account.tenantId,
+          ...actor,
+          target: { type: 'user', id: account.id },
+          riskTier: 2,
+        },
+        em,
+      );
       return true;
     });
     if (!saved) throw MfaErrors.alreadyEnrolled();
@@ -80,14 +104,22 @@ export class TotpEnrollmentService {
     };
   }
 
-  async confirm(p: UserPrincipal | EnrollmentPrincipal, code: string): Promise<{ recovery_codes: string[] } & Partial<TokenPair>> {
+  async confirm(
+    p: UserPrincipal | EnrollmentPrincipal,
+    code: string,
+  ): Promise<{ recovery_codes: string[] } & Partial<TokenPair>> {
     const actor = principalAudit(p);
     await this.accounts.assertNotLockedOut(p.userId);
     const { account } = await this.loaded(p);
     const codes = newRecoveryCodes();
     const result = await this.repo.tx(account.tenantId, async (em) => {
       const row = await this.repo.totp(em, account.id);
-      if (!row || row.status !== 'pending' || row.created_at.getTime() <= Date.now() - PENDING_TOTP_TTL_S * 1000) return 'none' as const;
+      if (
+        !row ||
+        row.status !== 'pending' ||
+        row.created_at.getTime() <= Date.now() - PENDING_TOTP_TTL_S * 1000
+      )
+        return 'none' as const;
       let secret: string;
       try {
         secret = this.crypto.openTotpSecret(account.tenantId, account.id, row.secret_enc);
@@ -98,10 +130,27 @@ export class TotpEnrollmentService {
       const check = await checkTotp(secret, code);
       if (!check.valid) return 'wrong' as const;
       if (!(await this.repo.activateTotp(em, account.id, check.step))) return 'none' as const;
-      await this.repo.replaceRecoveryCodes(em, account.tenantId, account.id, codes.map((c) => this.crypto.recoveryDigest(c)!));
-      if (p.kind === 'mfa_enrollment' && !(await this.repo.consumeChallenge(em, p.tokenId, 'enrolled'))) throw MfaErrors.invalidMfaToken();
+      await this.repo.replaceRecoveryCodes(
+        em,
+        account.tenantId,
+        account.id,
+        codes.map((c) => this.crypto.recoveryDigest(c)!),
+      );
+      if (
+        p.kind === 'mfa_enrollment' &&
+        !(await this.repo.consumeChallenge(em, p.tokenId, 'enrolled'))
+      )
+        throw MfaErrors.invalidMfaToken();
       await this.audit.record(
-        { action: 'mfa.totp.confirm', outcome: 'success', tenantId: account.tenantId, ...actor, target: { type: 'user', id: account.id }, riskTier: 2, params: { recoveryCodes: codes.length } },
+        {
+          action: 'mfa.totp.confirm',
+          outcome: 'success',
+          tenantId: account.tenantId,
+          ...actor,
+          target: { type: 'user', id: account.id },
+          riskTier: 2,
+          params: { recoveryCodes: codes.length },
+        },
         em,
       );
       return 'ok' as const;
@@ -114,7 +163,13 @@ export class TotpEnrollmentService {
     }
     this.mail.enqueue('mfa-changed', account.email, { name: account.name, change: 'totp-enabled' });
     if (p.kind === 'session') {
-      await this.sessions.revokeOtherSessions(account.tenantId, account.id, p.sessionId, 'mfa_enrolled', { action: 'session.revoke_all', by: p });
+      await this.sessions.revokeOtherSessions(
+        account.tenantId,
+        account.id,
+        p.sessionId,
+        'mfa_enrolled',
+        { action: 'session.revoke_all', by: p },
+      );
       return { recovery_codes: codes };
     }
     // Enrolment token: every earlier session ends, and this login completes with the new factor.
@@ -133,43 +188,90 @@ export class TotpEnrollmentService {
     await this.accounts.assertNotLockedOut(p.userId);
     const { account } = await this.loaded(p);
     if (account.totp !== 'active') throw MfaErrors.notEnrolled();
-    await this.accounts.checkPassword(account, password, (reason) => this.failure('mfa.totp.disable', account, actor, reason));
+    await this.accounts.checkPassword(account, password, (reason) =>
+      this.failure('mfa.totp.disable', account, actor, reason),
+    );
     const method = /^\s*\d{6}\s*$/.test(code) ? 'totp' : 'recovery_code';
     const v = await this.repo.tx(account.tenantId, async (em) => {
       const r = await this.verifier.verify(em, account, method, code, null);
       if (!r.ok) return r;
       const removed = await this.repo.removeFactors(em, account.id, 'factor_removed');
       await this.audit.record(
-        { action: 'mfa.totp.disable', outcome: 'success', tenantId: account.tenantId, ...actor, target: { type: 'user', id: account.id }, riskTier: 3, params: { method, removed } },
+        {
+          action: 'mfa.totp.disable',
+          outcome: 'success',
+          tenantId: account.tenantId,
+          ...actor,
+          target: { type: 'user', id: account.id },
+          riskTier: 3,
+          params: { method, removed },
+        },
         em,
       );
       return r;
     });
     if (!v.ok) {
       await this.failure('mfa.totp.disable', account, actor, v.reason);
-      if (v.reason === 'replay') await this.login.replayed(account.tenantId, account.id, actor, 'disable');
+      if (v.reason === 'replay')
+        await this.login.replayed(account.tenantId, account.id, actor, 'disable');
       await this.accounts.recordFailure(account.tenantId, account.id, actor);
       throw MfaErrors.invalidCode(400);
     }
-    await this.sessions.revokeOtherSessions(account.tenantId, account.id, p.sessionId, 'mfa_removed', { action: 'session.revoke_all', by: p });
-    this.mail.enqueue('mfa-changed', account.email, { name: account.name, change: 'totp-disabled' });
+    await this.sessions.revokeOtherSessions(
+      account.tenantId,
+      account.id,
+      p.sessionId,
+      'mfa_removed',
+      { action: 'session.revoke_all', by: p },
+    );
+    this.mail.enqueue('mfa-changed', account.email, {
+      name: account.name,
+      change: 'totp-disabled',
+    });
   }
 
-  async regenerateRecoveryCodes(p: UserPrincipal, password: string): Promise<{ recovery_codes: string[] }> {
+  async regenerateRecoveryCodes(
+    p: UserPrincipal,
+    password: string,
+  ): Promise<{ recovery_codes: string[] }> {
     const actor = principalAudit(p);
     const { account } = await this.loaded(p);
     if (account.totp !== 'active') throw MfaErrors.notEnrolled();
-    await this.accounts.checkPassword(account, password, (reason) => this.failure('mfa.recovery_codes.generate', account, actor, reason));
+    await this.accounts.checkPassword(account, password, (reason) =>
+      this.failure('mfa.recovery_codes.generate', account, actor, reason),
+    );
     const codes = newRecoveryCodes();
     await this.repo.tx(account.tenantId, async (em) => {
-      await this.repo.replaceRecoveryCodes(em, account.tenantId, account.id, codes.map((c) => this.crypto.recoveryDigest(c)!));
+      await this.repo.replaceRecoveryCodes(
+        em,
+        account.tenantId,
+        account.id,
+        codes.map((c) => this.crypto.recoveryDigest(c)!),
+      );
       await this.audit.record(
-        { action: 'mfa.recovery_codes.generate', outcome: 'success', tenantId: account.tenantId, ...actor, target: { type: 'user', id: account.id }, riskTier: 2, params: { count: codes.length } },
+        {
+          action: 'mfa.recovery_codes.generate',
+          outcome: 'success',
+          tenantId: account.tenantId,
+          ...actor,
+          target: { type: 'user', id: account.id },
+          riskTier: 2,
+          params: { count: codes.length },
+        },
         em,
       );
     });
-    await this.sessions.revokeOtherSessions(account.tenantId, account.id, p.sessionId, 'mfa_recovery_codes_regenerated', { action: 'session.revoke_all', by: p });
-    this.mail.enqueue('mfa-changed', account.email, { name: account.name, change: 'recovery-codes-regenerated' });
+    await this.sessions.revokeOtherSessions(
+      account.tenantId,
+      account.id,
+      p.sessionId,
+      'mfa_recovery_codes_regenerated',
+      { action: 'session.revoke_all', by: p },
+    );
+    this.mail.enqueue('mfa-changed', account.email, {
+      name: account.name,
+      change: 'recovery-codes-regenerated',
+    });
     return { recovery_codes: codes };
   }
 
@@ -179,7 +281,12 @@ export class TotpEnrollmentService {
     return loaded;
   }
 
-  private failure(action: string, account: MfaAccount, actor: ReturnType<typeof principalAudit>, reason: string): Promise<void> {
+  private failure(
+    action: string,
+    account: MfaAccount,
+    actor: ReturnType<typeof principalAudit>,
+    reason: string,
+  ): Promise<void> {
     return this.audit.record({
       action,
       outcome: 'failure',

@@ -14,22 +14,30 @@ describe('TOTP (RFC 6238 through otplib)', () => {
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     const step = Math.floor(now / TOTP_PERIOD_S);
     for (const d of [-1, 0, 1]) {
-      expect(await checkTotp(secret, await totpCodeAt(secret, now + d * TOTP_PERIOD_S), now)).toEqual({ valid: true, step: step + d });
+      expect(
+        await checkTotp(secret, await totpCodeAt(secret, now + d * TOTP_PERIOD_S), now),
+      ).toEqual({ valid: true, step: step + d });
     }
     for (const d of [-3, -2, 2, 3]) {
       const code = await totpCodeAt(secret, now + d * TOTP_PERIOD_S);
       // A code of another step may collide with a valid one by chance (1 in 10^6): skip it then.
-      const valid = await Promise.all([-1, 0, 1].map((x) => totpCodeAt(secret, now + x * TOTP_PERIOD_S)));
-      if (!valid.includes(code)) expect(await checkTotp(secret, code, now)).toEqual({ valid: false });
+      const valid = await Promise.all(
+        [-1, 0, 1].map((x) => totpCodeAt(secret, now + x * TOTP_PERIOD_S)),
+      );
+      if (!valid.includes(code))
+        expect(await checkTotp(secret, code, now)).toEqual({ valid: false });
     }
   });
 
   it('refuses anything that is not 6 digits', async () => {
     const secret = newTotpSecret();
-    for (const bad of ['', '12345', '1234567', 'abcdef', ' 123456']) expect(await checkTotp(secret, bad, now)).toEqual({ valid: false });
+    for (const bad of ['', '12345', '1234567', 'abcdef', ' 123456'])
+      expect(await checkTotp(secret, bad, now)).toEqual({ valid: false });
   });
 
   it('builds an otpauth URI any authenticator app reads', () => {
-    expect(totpUri('Tessera', 'ada@example.com', 'JBSWY3DPEHPK3PXP')).toBe('otpauth://totp/Tessera:ada%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Tessera');
+    expect(totpUri('Tessera', 'ada@example.com', 'JBSWY3DPEHPK3PXP')).toBe(
+      'otpauth://totp/Tessera:ada%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Tessera',
+    );
   });
 });

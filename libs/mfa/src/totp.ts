@@ -22,14 +22,30 @@ export function totpUri(issuer: string, label: string, secret: string): string {
  * so the same code (or an older one) is refused next time: replay protection is the
  * caller's, against the stored last step. Constant-time comparison is otplib's.
  */
-export async function checkTotp(secret: string, code: string, nowS = Date.now() / 1000): Promise<TotpCheck> {
+export async function checkTotp(
+  secret: string,
+  code: string,
+  nowS = Date.now() / 1000,
+): Promise<TotpCheck> {
   if (!/^\d{6}$/.test(code)) return { valid: false };
-  const r = await verify({ secret, token: code, epoch: Math.floor(nowS), epochTolerance: TOTP_PERIOD_S, period: TOTP_PERIOD_S, digits: TOTP_DIGITS });
+  const r = await verify({
+    secret,
+    token: code,
+    epoch: Math.floor(nowS),
+    epochTolerance: TOTP_PERIOD_S,
+    period: TOTP_PERIOD_S,
+    digits: TOTP_DIGITS,
+  });
   if (!r.valid || !('timeStep' in r) || Math.abs(r.delta) > 1) return { valid: false };
   return { valid: true, step: r.timeStep };
 }
 
 /** The code of a given moment (tests, and nothing else in production). */
 export function totpCodeAt(secret: string, epochS: number): Promise<string> {
-  return generate({ secret, epoch: Math.floor(epochS), period: TOTP_PERIOD_S, digits: TOTP_DIGITS });
+  return generate({
+    secret,
+    epoch: Math.floor(epochS),
+    period: TOTP_PERIOD_S,
+    digits: TOTP_DIGITS,
+  });
 }

@@ -11,9 +11,15 @@ export class UsersMfaController {
   @RequirePermissions('mfa:reset')
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: "Remove a user's second factors (authenticator and recovery codes); every session of the user ends." })
+  @ApiOperation({
+    summary:
+      "Remove a user's second factors (authenticator and recovery codes); every session of the user ends.",
+  })
   @ApiNoContentResponse()
-  async reset(@CurrentPrincipal() p: Principal, @Param('userId', new ParseUUIDPipe()) userId: string): Promise<void> {
+  async reset(
+    @CurrentPrincipal() p: Principal,
+    @Param('userId', new ParseUUIDPipe()) userId: string,
+  ): Promise<void> {
     await this.admin.reset(p, userId);
   }
 }

@@ -10,7 +10,8 @@ export interface PasswordVerifiedUser {
  * The answer of a gate that stops a password login before it gets tokens (the MFA module:
  * `{ mfa_required, mfa_token, methods }` or `{ mfa_enrollment_required, enrollment_token }`).
  */
-export type LoginInterruption = Record<string, unknown> & ({ mfa_required: true } | { mfa_enrollment_required: true });
+export type LoginInterruption = Record<string, unknown> &
+  ({ mfa_required: true } | { mfa_enrollment_required: true });
 
 export interface LoginGate {
   /** Null lets the login go on to a session; anything else is the login's response instead. */

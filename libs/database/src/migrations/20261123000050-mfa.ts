@@ -33,8 +33,13 @@ export class Migration20261123000050Mfa extends Migration {
       used_at timestamptz,
       unique (user_id, code_digest)
     )`);
-    this.addSql(`create index mfa_recovery_codes_unused_idx on mfa_recovery_codes (user_id) where used_at is null`);
-    for (const sql of tenantTableSql('mfa_recovery_codes', { privileges: ['select', 'insert', 'update', 'delete'] })) this.addSql(sql);
+    this.addSql(
+      `create index mfa_recovery_codes_unused_idx on mfa_recovery_codes (user_id) where used_at is null`,
+    );
+    for (const sql of tenantTableSql('mfa_recovery_codes', {
+      privileges: ['select', 'insert', 'update', 'delete'],
+    }))
+      this.addSql(sql);
 
     this.addSql(`create table mfa_challenges (
       id uuid primary key default gen_random_uuid(),
@@ -56,7 +61,9 @@ export class Migration20261123000050Mfa extends Migration {
       check ((purpose = 'step_up') = (session_id is not null)),
       check ((purpose = 'step_up') = (token_digest is null))
     )`);
-    this.addSql(`create index mfa_challenges_user_idx on mfa_challenges (tenant_id, user_id) where consumed_at is null`);
+    this.addSql(
+      `create index mfa_challenges_user_idx on mfa_challenges (tenant_id, user_id) where consumed_at is null`,
+    );
     for (const sql of tenantTableSql('mfa_challenges')) this.addSql(sql);
 
     // The MFA token and the enrolment token carry no tenant (like a refresh token): the one

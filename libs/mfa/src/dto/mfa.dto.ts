@@ -37,7 +37,11 @@ export class StepUpDto {
 }
 
 export class EnrollTotpDto {
-  @ApiPropertyOptional({ format: 'password', description: 'Required with a session; not with an enrolment token (the password was just given).' })
+  @ApiPropertyOptional({
+    format: 'password',
+    description:
+      'Required with a session; not with an enrolment token (the password was just given).',
+  })
   @IsOptional()
   @IsPasswordInput()
   password?: string;
@@ -55,7 +59,10 @@ export class DisableTotpDto {
   @IsPasswordInput()
   password!: string;
 
-  @ApiProperty({ description: 'A current authenticator code, or an unused recovery code.', example: '123456' })
+  @ApiProperty({
+    description: 'A current authenticator code, or an unused recovery code.',
+    example: '123456',
+  })
   @IsString()
   @Matches(CODE, { message: 'code must be 6 digits or a recovery code' })
   @MaxLength(16)
