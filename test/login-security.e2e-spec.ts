@@ -257,7 +257,7 @@ describe('password login security (e2e)', () => {
         user: { id: u.id, email: u.email, name: 'Test User', status: 'active', emailVerified: true },
         tenant: { id: tenant.id, slug: tenant.slug, name: expect.any(String) },
         roles: { general: 'member', task: [] },
-        permissions: ['api_keys:read', 'api_keys:write', 'self:read', 'self:write'],
+        permissions: ['api_keys:read', 'api_keys:write', 'mfa:enroll', 'self:read', 'self:write'],
         credential: { type: 'session', id: c.sid, test: false },
         session: { id: c.sid, amr: ['pwd'], acr: 'urn:tessera:acr:password', authTime: new Date((c.auth_time as number) * 1000).toISOString() },
       });

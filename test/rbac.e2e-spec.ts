@@ -665,7 +665,7 @@ describe('RBAC (e2e)', () => {
     });
   });
 
-  describe('step-up hook (STEP_UP_TIER3=true)', () => {
+  describe('step-up (STEP_UP_TIER3, on by default)', () => {
     let s: TestApp;
     beforeAll(async () => {
       s = await startApp(
@@ -684,7 +684,7 @@ describe('RBAC (e2e)', () => {
       const admin = await createUser({ tenantId: tenant.id, role: 'tenant_admin' });
       await createUser({ tenantId: tenant.id, role: 'tenant_admin' });
       const target = await createUser({ tenantId: tenant.id });
-      await signIn(admin);
+      await signIn(admin, { passwordOnly: true });
       expect((await s.http.get('/v1/users').set(asUser(admin.id))).status).toBe(200);
       expect(
         (

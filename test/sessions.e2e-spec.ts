@@ -1,14 +1,26 @@
 import { tokenHash } from '@tessera/sessions';
 import { KeyValueStore, KV_STORE } from '@tessera/store';
 import { sql, startApp, TestApp, describeRedis, uniquePrefix } from './support/app';
+import { enrolTotpDirectly, loginWithTotp } from './support/mfa-helpers';
 import { auditRows, createTenant, createUser } from './support/test-auth';
 
 const PASSWORD = 'Sessions-Test-Passw0rd-42';
 
+/** Authenticator secrets of the admins created here: MFA is required for tenant_admin and above. */
+const totpSecrets = new Map<string, string>();
+
 async function login(t: TestApp, email: string, password = PASSWORD) {
+  const secret = totpSecrets.get(email);
+  if (secret) return loginWithTotp(t.http, email, password, secret);
   const res = await t.http.post('/v1/auth/login').send({ email, password });
   expect(res.status).toBe(200);
   return res.body as { access_token: string; refresh_token: string; expires_in: number; refresh_expires_in: number };
+}
+
+/** An admin with an authenticator, so its login completes with a second factor. */
+async function withTotp(t: TestApp, user: { id: string; tenantId: string; email: string }) {
+  totpSecrets.set(user.email, await enrolTotpDirectly(t, user));
+  return user;
 }
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -106,7 +118,7 @@ describe('sessions: login, refresh, logout, revocation', () => {
 
   it('a tenant admin shortens refresh lifetimes through tenant settings; longer values are refused', async () => {
     const tenant = await createTenant();
-    const admin = await newUser('tenant_admin', tenant.id);
+    const admin = await withTotp(t, await newUser('tenant_admin', tenant.id));
     const u = await newUser('member', tenant.id);
     const adminPair = await login(t, admin.email);
     const patch = await t.http
@@ -173,9 +185,9 @@ describe('sessions: login, refresh, logout, revocation', () => {
 
   it('admins list and terminate a user’s sessions in their tenant; other tenants see 404', async () => {
     const tenant = await createTenant();
-    const admin = await newUser('tenant_admin', tenant.id);
+    const admin = await withTotp(t, await newUser('tenant_admin', tenant.id));
     const u = await newUser('member', tenant.id);
-    const outsider = await newUser('tenant_admin');
+    const outsider = await withTotp(t, await newUser('tenant_admin'));
     const adminPair = await login(t, admin.email);
     const userPair = await login(t, u.email);
     const outsiderPair = await login(t, outsider.email);
@@ -193,7 +205,7 @@ describe('sessions: login, refresh, logout, revocation', () => {
 
   it('password change, and disabling the user, end every session', async () => {
     const tenant = await createTenant();
-    const admin = await newUser('tenant_admin', tenant.id);
+    const admin = await withTotp(t, await newUser('tenant_admin', tenant.id));
     const u = await newUser('member', tenant.id);
     const p1 = await login(t, u.email);
     const p2 = await login(t, u.email);
@@ -215,7 +227,7 @@ describe('sessions: login, refresh, logout, revocation', () => {
   it('suspending a tenant ends its sessions at once; login and refresh are refused while suspended', async () => {
     const reseller = await createTenant();
     const child = await createTenant({ parentId: reseller.id });
-    const domainAdmin = await createUser({ tenantId: reseller.id, role: 'domain_admin', password: PASSWORD });
+    const domainAdmin = await withTotp(t, await createUser({ tenantId: reseller.id, role: 'domain_admin', password: PASSWORD }));
     const u = await createUser({ tenantId: child.id, password: PASSWORD });
     const adminPair = await login(t, domainAdmin.email);
     const pair = await login(t, u.email);

@@ -1,5 +1,6 @@
 import { AccountEvent } from '@tessera/auth';
 import { PasswordHasher } from '@tessera/password';
+import { enrolTotpDirectly, loginWithTotp } from './support/mfa-helpers';
 import { sql, startApp, TestApp } from './support/app';
 import { extractLink, SmtpSink } from './support/smtp-sink';
 import {
@@ -666,11 +667,12 @@ describe('users (admin API, invitations, activation, self-service)', () => {
       const enabled = await t.http.post(`/v1/users/${admin.id}/enable`).set(asUser(adminA.id));
       expect(enabled.body.status).toBe('active');
       expect(await auditRowsFor(admin.id, 'user.enable')).toHaveLength(1);
-      // Disabling ended its sessions for good: the old token stays dead, a new login works.
+      // Disabling ended its sessions for good: the old token stays dead, a new login works
+      // (an admin's login asks for its authenticator: MFA is required for tenant_admin).
       expect((await t.http.get('/v1/users').set(me)).status).toBe(401);
-      const login = await t.http.post('/v1/auth/login').send({ email: admin.email, password });
-      expect(login.status).toBe(200);
-      const again = await t.http.get('/v1/users').set({ authorization: `Bearer ${login.body.access_token}` });
+      const secret = await enrolTotpDirectly(t, admin);
+      const login = await loginWithTotp(t.http, admin.email, password, secret);
+      const again = await t.http.get('/v1/users').set({ authorization: `Bearer ${login.access_token}` });
       expect(again.status).toBe(200);
     });
 

@@ -38,12 +38,19 @@ export const asUser = (userId: string) => ({
   authorization: `Bearer ${tokens.get(userId) ?? 'not.a-valid.token'}`,
 });
 
-/** Starts (another) real session for a user and makes asUser() use it. */
-export async function signIn(user: { id: string; tenantId: string }) {
+/**
+ * Starts (another) real session for a user and makes asUser() use it. By default the session
+ * is what a real login of an elevated user yields: password + TOTP, just now (so tier-3
+ * routes pass the step-up check). `{ passwordOnly: true }` or an old `authTime` give the
+ * sessions step-up tests need.
+ */
+export async function signIn(user: { id: string; tenantId: string }, opts: { passwordOnly?: boolean; authTime?: Date } = {}) {
   if (!sessions) throw new Error('compose TestAuthModule into the test app first');
   const pair = await sessions.start(
     { id: user.id, tenantId: user.tenantId },
-    { method: 'password', amr: ['pwd'], acr: ACR.password },
+    opts.passwordOnly
+      ? { method: 'password', amr: ['pwd'], acr: ACR.password, authTime: opts.authTime }
+      : { method: 'password+totp', amr: ['pwd', 'otp', 'mfa'], acr: ACR.mfa, authTime: opts.authTime },
   );
   tokens.set(user.id, pair.access_token);
   return pair;

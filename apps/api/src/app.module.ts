@@ -9,6 +9,7 @@ import { DatabaseModule } from '@tessera/database';
 import { HealthModule } from '@tessera/health';
 import { HttpModule } from '@tessera/http';
 import { MailModule } from '@tessera/mail';
+import { MfaModule } from '@tessera/mfa';
 import { PasswordModule } from '@tessera/password';
 import { RbacModule } from '@tessera/rbac';
 import { SessionsModule } from '@tessera/sessions';
@@ -39,6 +40,7 @@ export class AppModule {
         AccountsModule,
         SigningKeysModule,
         SessionsModule,
+        MfaModule,
         AuditEventsModule,
         RbacModule,
         ...extra,

@@ -1,5 +1,5 @@
 export type ActorType = 'user' | 'api_key' | 's2s' | 'oauth_client' | 'operator' | 'system' | 'anonymous';
-export type CredentialType = 'password' | 'access_token' | 'refresh_token' | 'api_key' | 's2s_token' | 'oauth_client' | 'cli' | 'none';
+export type CredentialType = 'password' | 'access_token' | 'refresh_token' | 'api_key' | 's2s_token' | 'oauth_client' | 'cli' | 'mfa_token' | 'none';
 
 /** One audit event. Request facts (IP, user agent, route, request id) are added by AuditService. */
 export interface AuditEntry {

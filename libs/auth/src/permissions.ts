@@ -73,10 +73,8 @@ export const PERMISSIONS = {
     description: 'Introspect and revoke tokens (internal services, RFC 7662/7009).',
   },
 
-  'mfa:reset': {
-    tier: 3,
-    description: "Reset another user's second factors (their sessions end).",
-  },
+  'mfa:enroll': { tier: 2, description: "Enrol, confirm and remove one's own second factors." },
+  'mfa:reset': { tier: 3, description: "Reset another user's second factors (their sessions end)." },
 
   'templates:read': { tier: 1, description: 'Read mail and page templates.' },
   'templates:write': { tier: 2, description: 'Change mail and page templates.' },
@@ -103,7 +101,7 @@ export function tierOf(permission: Permission): RiskTier {
 
 /** What each general role adds to the one below it (the hierarchy includes lower roles). */
 const GENERAL_ROLE_ADDS: Record<GeneralRole, Permission[]> = {
-  member: ['self:read', 'self:write', 'api_keys:read', 'api_keys:write'],
+  member: ['self:read', 'self:write', 'mfa:enroll', 'api_keys:read', 'api_keys:write'],
   tenant_admin: [
     'tenants:read',
     'tenants:update',

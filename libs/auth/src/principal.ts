@@ -9,9 +9,13 @@ import type { AuditEntry } from '@tessera/audit';
 import { RequestContextStore } from '@tessera/http';
 import { GeneralRole } from './roles';
 
-/** Credential types a route may accept (declared with @RequirePermissions). */
+/** Credential types a route accepts unless it says otherwise (declared with @RequirePermissions). */
 export const CREDENTIAL_TYPES = ['session', 'api_key', 's2s', 'oauth_client'] as const;
-export type CredentialKind = (typeof CREDENTIAL_TYPES)[number];
+/**
+ * `mfa_enrollment` is deliberately not in CREDENTIAL_TYPES: a route accepts it only when it
+ * names it (the MFA enrolment routes), so every other route refuses it by default.
+ */
+export type CredentialKind = (typeof CREDENTIAL_TYPES)[number] | 'mfa_enrollment';
 
 interface PrincipalBase {
   tenantId: string;
@@ -49,9 +53,21 @@ export interface DelegatedPrincipal extends PrincipalBase {
   tokenId?: string;
 }
 
-export type Principal = UserPrincipal | DelegatedPrincipal;
+/**
+ * A person who gave the right password but must enrol a second factor before getting a
+ * session (@tessera/mfa): its only permission is `mfa:enroll`, and only routes that name
+ * the `mfa_enrollment` credential type accept it.
+ */
+export interface EnrollmentPrincipal extends PrincipalBase {
+  kind: 'mfa_enrollment';
+  userId: string;
+  /** The enrolment challenge (its token is the credential). */
+  tokenId: string;
+}
 
-export const isDelegated = (p: Principal): p is DelegatedPrincipal => p.kind !== 'session';
+export type Principal = UserPrincipal | DelegatedPrincipal | EnrollmentPrincipal;
+
+export const isDelegated = (p: Principal): p is DelegatedPrincipal => p.kind === 'api_key' || p.kind === 's2s' || p.kind === 'oauth_client';
 
 /** The actor and credential fields of an audit row for this principal (one shape everywhere). */
 export function principalAudit(p: Principal): Pick<AuditEntry, 'actor' | 'credential'> {
@@ -76,6 +92,8 @@ export function principalAudit(p: Principal): Pick<AuditEntry, 'actor' | 'creden
         actor: { type: 'oauth_client', id: p.actorId },
         credential: { type: 'oauth_client', id: p.tokenId ?? p.credentialId },
       };
+    case 'mfa_enrollment':
+      return { actor: { type: 'user', id: p.userId }, credential: { type: 'mfa_token', id: p.tokenId } };
   }
 }
 

@@ -218,7 +218,7 @@ export function loadConfig(env: Env = process.env): TesseraConfig {
       authPerMinute: r.int('RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 1_000_000),
     },
     stepUp: {
-      enabled: r.bool('STEP_UP_TIER3', false),
+      enabled: r.bool('STEP_UP_TIER3', true),
       maxAgeSeconds: r.int('STEP_UP_MAX_AGE_SECONDS', 600, 30, 86_400),
       strongAmr: r.list('STEP_UP_AMR').length ? r.list('STEP_UP_AMR') : ['mfa', 'otp', 'hwk', 'swk'],
     },

@@ -45,6 +45,18 @@ export class PreTenantLookup {
     return r ? { id: r.id, tenantId: r.tenant_id, sessionId: r.session_id } : null;
   }
 
+  /** An MFA login or enrolment challenge by its token's digest (the token carries no tenant). */
+  async mfaChallenge(digest: string): Promise<{ id: string; tenantId: string; userId: string; purpose: string } | null> {
+    const rows = await this.orm.em
+      .fork()
+      .execute<{ id: string; tenant_id: string; user_id: string; purpose: string }[]>(
+        'select id, tenant_id, user_id, purpose from lookup_mfa_challenge(?)',
+        [digest],
+      );
+    const r = rows[0];
+    return r ? { id: r.id, tenantId: r.tenant_id, userId: r.user_id, purpose: r.purpose } : null;
+  }
+
   /**
    * The profile behind a verified access token, in one round trip and no transaction: read
    * by user id AND tenant id, both taken from the token (never from the request).

@@ -21,4 +21,5 @@ export const MAIL_SAMPLES = {
   'account-locked': { name: 'Alice', until: new Date('2030-01-02T03:04:05Z') },
   'mfa-code': { name: 'Alice', code: '123456', expiresInMinutes: 10 },
   'recovery-code-used': { name: 'Alice', remaining: 3 },
+  'mfa-changed': { name: 'Alice', change: 'totp-enabled' },
 } satisfies MailTemplates;

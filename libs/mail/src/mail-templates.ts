@@ -47,6 +47,21 @@ export interface RecoveryCodeUsedMail {
   remaining: number;
 }
 
+/** What happened to the account's second factors (each change also ends other sessions). */
+export type MfaChange = 'totp-enabled' | 'totp-disabled' | 'recovery-codes-regenerated' | 'reset-by-admin';
+
+export interface MfaChangedMail {
+  name: string;
+  change: MfaChange;
+}
+
+const MFA_CHANGE_TEXT: Record<MfaChange, string> = {
+  'totp-enabled': 'An authenticator app was set up as the second factor of your account, and new recovery codes were created.',
+  'totp-disabled': 'The authenticator app was removed from your account, with its recovery codes.',
+  'recovery-codes-regenerated': 'New recovery codes were created for your account; the previous ones no longer work.',
+  'reset-by-admin': 'An administrator removed the second factors of your account. You will be asked to set one up at your next sign-in.',
+};
+
 /** Every template Tessera sends, by name, with the data it needs. */
 export interface MailTemplates {
   'email-verification': EmailVerificationMail;
@@ -57,6 +72,7 @@ export interface MailTemplates {
   'account-locked': AccountLockedMail;
   'mfa-code': MfaCodeMail;
   'recovery-code-used': RecoveryCodeUsedMail;
+  'mfa-changed': MfaChangedMail;
 }
 
 export type MailTemplateName = keyof MailTemplates;
@@ -221,6 +237,23 @@ const TEMPLATES: { [K in MailTemplateName]: (data: MailTemplates[K]) => MailCont
       },
     ],
   }),
+
+  'mfa-changed': (d) => {
+    const text = MFA_CHANGE_TEXT[d.change];
+    if (!text) throw new TypeError('Invalid MFA change in mail data');
+    return {
+      subject: `The sign-in security of your ${PRODUCT_NAME} account changed`,
+      name: d.name,
+      blocks: [
+        { kind: 'paragraph', text },
+        { kind: 'paragraph', text: 'Your other sessions were signed out.' },
+        {
+          kind: 'paragraph',
+          text: 'If this was not you, change your password right away and tell your administrator: someone else may have access to your account.',
+        },
+      ],
+    };
+  },
 };
 
 export function isMailTemplateName(name: string): name is MailTemplateName {

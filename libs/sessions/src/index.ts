@@ -5,3 +5,4 @@ export * from './session.service';
 export * from './brute-force.service';
 export * from './login.service';
 export * from './sessions.module';
+export * from './login-gate';

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequirePermissions } from '@tessera/auth';
+import { CurrentPrincipal, isDelegated, Principal, RequirePermissions } from '@tessera/auth';
 import { PreTenantLookup, TenantDb } from '@tessera/database';
 import { ProblemError } from '@tessera/http';
 
@@ -39,7 +39,9 @@ export class MeSessionController {
       credential:
         p.kind === 'session'
           ? { type: 'session', id: p.sessionId, test: false }
-          : { type: p.kind, id: p.credentialId, test: p.testMode, scopes: [...p.scopes] },
+          : isDelegated(p)
+            ? { type: p.kind, id: p.credentialId, test: p.testMode, scopes: [...p.scopes] }
+            : { type: p.kind, id: p.tokenId, test: false },
       session: session ? { id: session.sessionId, amr: session.amr, acr: session.acr, authTime: new Date(session.authTime * 1000).toISOString() } : null,
     };
   }

@@ -1,6 +1,12 @@
-/** Authentication context class references (acr) Tessera issues, weakest first. */
+/**
+ * Authentication context class references (acr) Tessera issues, weakest first.
+ * `mfa-email` is password + an emailed code: NIST SP 800-63B does not accept email as an
+ * out-of-band authenticator, so it is not `mfa` (it does not satisfy step-up, and its
+ * refresh lifetime is that of a password login).
+ */
 export const ACR = {
   password: 'urn:tessera:acr:password',
+  mfaEmail: 'urn:tessera:acr:mfa-email',
   mfa: 'urn:tessera:acr:mfa',
   eidHigh: 'urn:tessera:acr:eid-high',
 } as const;
@@ -19,6 +25,8 @@ export const CLOCK_TOLERANCE_S = VERIFY_LEEWAY_SECONDS;
  */
 export const REFRESH_LIFETIMES: Record<Acr, { idleS: number; absoluteS: number }> = {
   [ACR.password]: { idleS: 12 * 3600, absoluteS: 24 * 3600 },
+  // Below AAL2 like a password alone (see ACR): the same lifetimes, not those of MFA.
+  [ACR.mfaEmail]: { idleS: 12 * 3600, absoluteS: 24 * 3600 },
   [ACR.mfa]: { idleS: 7 * 86400, absoluteS: 30 * 86400 },
   [ACR.eidHigh]: { idleS: 30 * 86400, absoluteS: 90 * 86400 },
 };

@@ -119,6 +119,33 @@ export class SessionService implements OnModuleInit {
   }
 
   /**
+   * Re-authentication inside a live session (step-up, RFC 9470): the session's auth_time,
+   * amr and acr become those just proven, so the new access token and every later refresh
+   * carry them; its lifetimes are not extended. `audit` is written in the same transaction.
+   * Returns a fresh access token; false-y session (revoked, expired, another user's) → 401.
+   */
+  async reauthenticate(
+    user: SessionUser,
+    sessionId: string,
+    auth: Omit<AuthenticationFacts, 'method'>,
+    audit: AuditEntry,
+  ): Promise<Omit<TokenPair, 'refresh_token' | 'refresh_expires_in'>> {
+    const authTime = auth.authTime ?? new Date();
+    const updated = await this.db.withTenant(user.tenantId, async (em) => {
+      const rows = await em.execute<{ id: string }[]>(
+        `update sessions set auth_time = ?, amr = ?::text[], acr = ?
+          where id = ? and user_id = ? and revoked_at is null and idle_expires_at > now() and absolute_expires_at > now()
+          returning id`,
+        [authTime, `{${auth.amr.join(',')}}`, auth.acr, sessionId, user.id],
+      );
+      if (rows.length) await this.audit.record(audit, em);
+      return rows.length > 0;
+    });
+    if (!updated) throw ProblemError.unauthorized('The session has ended; log in again.', 'Bearer realm="tessera", error="invalid_token"', 'invalid-token');
+    return this.mintAccessToken(user, sessionId, auth.amr, auth.acr, Math.floor(authTime.getTime() / 1000));
+  }
+
+  /**
    * Rotates a refresh token. Exactly one concurrent caller wins the conditional UPDATE; a
    * token consumed more than REFRESH_REUSE_GRACE_S ago is reuse: the session is revoked.
    */
@@ -212,6 +239,23 @@ export class SessionService implements OnModuleInit {
     return ids.length;
   }
 
+  /**
+   * Ends every session of a user but one (the caller's, after it changed its second factors).
+   * Only the revoked sessions' access tokens are forgotten: the kept one goes on working.
+   */
+  async revokeOtherSessions(tenantId: string, userId: string, keepSessionId: string, reason: string, audit: { action: string; by: Principal }): Promise<number> {
+    const ids = await this.revokeAndForget(tenantId, { userId, exceptSessionId: keepSessionId }, reason, (revoked) => ({
+      action: audit.action,
+      outcome: 'success',
+      tenantId,
+      ...principalAudit(audit.by),
+      target: { type: 'user', id: userId },
+      params: { sessions: revoked.length, kept: keepSessionId },
+      reason,
+    }));
+    return ids.length;
+  }
+
   /** Ends every session in a tenant (suspension). */
   async revokeTenantSessions(tenantId: string, reason: string): Promise<number> {
     const ids = await this.revokeAndForget(tenantId, {}, reason, (revoked) => ({
@@ -232,7 +276,7 @@ export class SessionService implements OnModuleInit {
    */
   private async revokeAndForget(
     tenantId: string,
-    where: { sessionId?: string; userId?: string },
+    where: { sessionId?: string; userId?: string; exceptSessionId?: string },
     reason: string,
     auditFor: (revoked: string[]) => AuditEntry | null,
   ): Promise<string[]> {
@@ -246,7 +290,7 @@ export class SessionService implements OnModuleInit {
     return ids;
   }
 
-  private async revokeInTx(em: EntityManager, where: { sessionId?: string; userId?: string }, reason: string): Promise<string[]> {
+  private async revokeInTx(em: EntityManager, where: { sessionId?: string; userId?: string; exceptSessionId?: string }, reason: string): Promise<string[]> {
     const conds: string[] = ['revoked_at is null'];
     const params: unknown[] = [reason];
     if (where.sessionId) {
@@ -256,6 +300,10 @@ export class SessionService implements OnModuleInit {
     if (where.userId) {
       conds.push('user_id = ?');
       params.push(where.userId);
+    }
+    if (where.exceptSessionId) {
+      conds.push('id <> ?');
+      params.push(where.exceptSessionId);
     }
     const rows = await em.execute<{ id: string }[]>(
       `update sessions set revoked_at = now(), revoked_reason = ? where ${conds.join(' and ')} returning id`,

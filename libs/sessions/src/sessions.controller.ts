@@ -7,6 +7,7 @@ import { User } from '@tessera/users';
 import type { FastifyRequest } from 'fastify';
 import { RefreshDto, TokenResponseDto } from './dto/login.dto';
 import { LocalAuthGuard } from './local-auth.guard';
+import { LoginGates, LoginInterruption } from './login-gate';
 import { ACR } from './session-policy';
 import { SessionService, SessionView } from './session.service';
 import { UserSessionsService } from './user-sessions.service';
@@ -17,6 +18,7 @@ export class AuthSessionsController {
   constructor(
     private readonly sessions: SessionService,
     private readonly denials: AccessDenials,
+    private readonly gates: LoginGates,
   ) {}
 
   @Public()
@@ -26,10 +28,16 @@ export class AuthSessionsController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  @ApiOperation({ summary: 'Password login. 401 invalid-credentials for every failure, whatever its reason.' })
+  @ApiOperation({
+    summary:
+      'Password login. 401 invalid-credentials for every failure, whatever its reason. When a second factor applies the answer is ' +
+      '`{ mfa_required, mfa_token, methods }` (or `{ mfa_enrollment_required, enrollment_token }`) instead of tokens: see @tessera/mfa.',
+  })
   @ApiOkResponse({ type: TokenResponseDto })
-  async login(@Req() req: FastifyRequest & { user: User }): Promise<TokenResponseDto> {
+  async login(@Req() req: FastifyRequest & { user: User }): Promise<TokenResponseDto | LoginInterruption> {
     const u = req.user;
+    const interrupted = await this.gates.afterPassword({ id: u.id, tenantId: u.tenantId });
+    if (interrupted) return interrupted;
     const { sessionId: _sid, ...pair } = await this.sessions.start(
       { id: u.id, tenantId: u.tenantId },
       { method: 'password', amr: ['pwd'], acr: ACR.password },

@@ -8,6 +8,7 @@ import { BruteForceProtection } from './brute-force.service';
 import { JwtAuthenticator } from './jwt.authenticator';
 import { LocalAuthGuard } from './local-auth.guard';
 import { LocalStrategy } from './local.strategy';
+import { LoginGates } from './login-gate';
 import { LoginService } from './login.service';
 import { MeSessionController } from './me.controller';
 import { SessionService } from './session.service';
@@ -32,7 +33,8 @@ import { UserSessionsService } from './user-sessions.service';
     LocalAuthGuard,
     JwtAuthenticator,
     UserSessionsService,
+    LoginGates,
   ],
-  exports: [SessionService, AccessTokenService, TokenCache],
+  exports: [SessionService, AccessTokenService, TokenCache, LoginGates],
 })
 export class SessionsModule {}

@@ -38,4 +38,12 @@ describe('tenant settings', () => {
     ).toBe(true);
     expect(sameSettings({}, { mfa: { requiredForAll: false } })).toBe(false);
   });
+
+  it('keeps both MFA switches, only as booleans', () => {
+    expect(cleanSettings({ mfa: { requiredForAll: true, allowEmailForElevated: false } })).toEqual({
+      mfa: { requiredForAll: true, allowEmailForElevated: false },
+    });
+    expect(cleanSettings({ mfa: { allowEmailForElevated: 'yes' } } as never)).toEqual({});
+    expect(cleanSettings({ mfa: { allowEmailForElevated: true } })).toEqual({ mfa: { allowEmailForElevated: true } });
+  });
 });

@@ -6,7 +6,7 @@ import type { TenantSettings } from './tenant.entity';
  * an absent key leaves it as it is.
  */
 export interface TenantSettingsInput {
-  mfa?: { requiredForAll?: boolean } | null;
+  mfa?: { requiredForAll?: boolean; allowEmailForElevated?: boolean } | null;
   passwordPolicy?: { minLength?: number; minScore?: 3 | 4 } | null;
   allowedEmailDomains?: string[] | null;
   session?: { idleHours?: number; absoluteHours?: number } | null;
@@ -17,8 +17,12 @@ const KEYS: SettingsKey[] = ['mfa', 'passwordPolicy', 'allowedEmailDomains', 'se
 
 function cleanMfa(v: unknown): TenantSettings['mfa'] {
   if (!v || typeof v !== 'object') return undefined;
-  const r = (v as { requiredForAll?: unknown }).requiredForAll;
-  return typeof r === 'boolean' ? { requiredForAll: r } : undefined;
+  const out: NonNullable<TenantSettings['mfa']> = {};
+  for (const k of ['requiredForAll', 'allowEmailForElevated'] as const) {
+    const b = (v as Record<string, unknown>)[k];
+    if (typeof b === 'boolean') out[k] = b;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 function cleanPasswordPolicy(v: unknown): TenantSettings['passwordPolicy'] {

@@ -4,7 +4,8 @@ export type TenantStatus = 'pending' | 'active' | 'suspended';
 
 /** Settings a tenant carries; validated by TenantSettingsDto on write. */
 export interface TenantSettings {
-  mfa?: { requiredForAll?: boolean };
+  /** Read by @tessera/mfa: MFA for every user; whether elevated users may use an email code. */
+  mfa?: { requiredForAll?: boolean; allowEmailForElevated?: boolean };
   /** Only stricter than the platform minimum (see @tessera/password mergePolicy). */
   passwordPolicy?: { minLength?: number; minScore?: 3 | 4 };
   /** When set, users of this tenant must have an email in one of these domains. */

@@ -36,6 +36,14 @@ export class MfaSettingsDto {
   @IsOptional()
   @IsBoolean()
   requiredForAll?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      'Elevated users (tenant_admin and above, or holders of a tier-3 permission) may sign in with an emailed code (default false: they need TOTP). Tier-3 operations still need a TOTP step-up.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  allowEmailForElevated?: boolean;
 }
 
 /** Only stricter than the platform minimum: lower values are refused, not silently ignored. */
