@@ -372,7 +372,7 @@ describe('RBAC (e2e)', () => {
   });
 
   describe('role assignment (PUT /v1/users/:id/roles)', () => {
-    it('promotes a member to tenant_admin: it applies on the next request with the same token, audited', async () => {
+    it('promotes a member to tenant_admin (its sessions end), demotes it back (the same token loses access at once), audited', async () => {
       const u = await createUser({ tenantId: tenantA.id });
       expect((await t.http.get('/v1/users').set(asUser(u.id))).status).toBe(403);
       const r = await t.http
@@ -387,6 +387,11 @@ describe('RBAC (e2e)', () => {
         taskRoles: [{ name: 'auditor', id: null, builtin: true }],
       });
       expect(await userRoles(u.id)).toEqual({ role: 'tenant_admin', task: ['auditor'] });
+      // Newly privileged: the password-only session ends (its next login meets the MFA rules).
+      expect((await t.http.get('/v1/users').set(asUser(u.id))).status).toBe(401);
+      const [revoked] = await sql<{ revoked_reason: string }>('select revoked_reason from sessions where user_id = $1', [u.id]);
+      expect(revoked!.revoked_reason).toBe('user_elevated');
+      await signIn(u);
       expect((await t.http.get('/v1/users').set(asUser(u.id))).status).toBe(200);
       const [row] = await sql<{ params: unknown; risk_tier: number; actor_id: string }>(
         `select params, risk_tier, actor_id from audit_events where action = 'user.roles_change' and target_id = $1`,

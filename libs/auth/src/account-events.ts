@@ -8,6 +8,8 @@ export type AccountEvent =
   | { type: 'user.disabled'; tenantId: string; userId: string }
   | { type: 'user.deleted'; tenantId: string; userId: string }
   | { type: 'user.password_changed'; tenantId: string; userId: string; reason: 'change' | 'reset' | 'activation' }
+  /** Gained a tier-3 permission (e.g. promoted to admin): sessions from a weaker login end, so MFA applies. */
+  | { type: 'user.elevated'; tenantId: string; userId: string }
   | { type: 'tenant.suspended'; tenantId: string };
 
 type Handler = (event: AccountEvent) => Promise<void> | void;

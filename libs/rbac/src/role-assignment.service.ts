@@ -2,14 +2,17 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
 import {
+  AccountEvents,
   AuthorizationCache,
   BUILTIN_TASK_ROLES,
   effectivePermissions,
   GeneralRole,
   isBuiltinTaskRole,
+  isPermission,
   Principal,
   principalAudit,
   roleAtLeast,
+  tierOf,
 } from '@tessera/auth';
 import { TenantDb } from '@tessera/database';
 import { ProblemError } from '@tessera/http';
@@ -40,6 +43,7 @@ export class RoleAssignmentService {
     private readonly access: UserAccess,
     private readonly audit: AuditService,
     private readonly authz: AuthorizationCache,
+    private readonly events: AccountEvents,
   ) {}
 
   async get(p: Principal, userId: string): Promise<UserRolesDto> {
@@ -66,7 +70,8 @@ export class RoleAssignmentService {
       riskTier: 3 as const,
       params: { role: input.role, taskRoles: input.taskRoles },
     };
-    return this.audit.refusalsAudited(refusal, () =>
+    let elevated = false;
+    const result = await this.audit.refusalsAudited(refusal, () =>
       this.db.withTenant(tenantId, async (em) => {
         const user = await em.findOne(User, { id: userId });
         if (!user) throw ProblemError.notFound();
@@ -116,6 +121,7 @@ export class RoleAssignmentService {
         }
         await this.authz.invalidate([{ userId, version: bumped!.authz_version }]);
         const previousRole = user.role;
+        const had = new Set(view(user, before).permissions);
         user.role = input.role;
         await this.audit.record(
           {
@@ -135,9 +141,15 @@ export class RoleAssignmentService {
           },
           em,
         );
-        return view(user, wanted);
+        const now = view(user, wanted);
+        elevated = now.permissions.some((x) => !had.has(x) && isPermission(x) && tierOf(x) >= 3);
+        return now;
       }),
     );
+    // Newly privileged: sessions from a login that did not need a second factor end now,
+    // so the next login meets the MFA rules of the new role (after the commit).
+    if (elevated) await this.events.publish({ type: 'user.elevated', tenantId, userId });
+    return result;
   }
 
   /** Task roles the user holds now, with their permissions. */
