@@ -6,6 +6,7 @@ import { Migration20261123000021MeProfile } from './20261123000021-me-profile';
 import { Migration20261123000022SessionFastPaths } from './20261123000022-session-fast-paths';
 import { Migration20261123000023RefreshRotate } from './20261123000023-refresh-rotate';
 import { Migration20261123000030Rbac } from './20261123000030-rbac';
+import { Migration20261123000040MachineCredentials } from './20261123000040-machine-credentials';
 
 /**
  * Every migration, in order. Listed explicitly (no folder scanning) so the compiled app,
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   { name: '20261123000022-session-fast-paths', class: Migration20261123000022SessionFastPaths },
   { name: '20261123000023-refresh-rotate', class: Migration20261123000023RefreshRotate },
   { name: '20261123000030-rbac', class: Migration20261123000030Rbac },
+  { name: '20261123000040-machine-credentials', class: Migration20261123000040MachineCredentials },
 ];
