@@ -1,5 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AccountsModule } from '@tessera/accounts';
+import { ApiKeysModule } from '@tessera/api-keys';
 import { AuditModule } from '@tessera/audit';
 import { AuditEventsModule } from '@tessera/audit-events';
 import { AuthModule } from '@tessera/auth';
@@ -40,6 +41,7 @@ export class AppModule {
         SigningKeysModule,
         SessionsModule,
         AuditEventsModule,
+        ApiKeysModule,
         RbacModule,
         ...extra,
       ],
