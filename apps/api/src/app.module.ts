@@ -10,6 +10,7 @@ import { DatabaseModule } from '@tessera/database';
 import { HealthModule } from '@tessera/health';
 import { HttpModule } from '@tessera/http';
 import { MailModule } from '@tessera/mail';
+import { OAuthModule } from '@tessera/oauth';
 import { PasswordModule } from '@tessera/password';
 import { RbacModule } from '@tessera/rbac';
 import { SessionsModule } from '@tessera/sessions';
@@ -42,6 +43,7 @@ export class AppModule {
         SessionsModule,
         AuditEventsModule,
         ApiKeysModule,
+        OAuthModule,
         RbacModule,
         ...extra,
       ],
