@@ -131,6 +131,9 @@ export class AccessTokenService {
         maxTokenAge: ACCESS_TOKEN_TTL_S + CLOCK_TOLERANCE_S,
         requiredClaims: ['sub', 'exp', 'iat', 'jti', 'tid', 'client_id'],
       });
+      // A session token names its session; only a client-credentials token (another
+      // client, with granted scopes) has none.
+      if (typeof payload.sid !== 'string' && (payload.client_id === FIRST_PARTY_CLIENT_ID || typeof payload.scope !== 'string')) throw invalidToken();
       return payload as AccessTokenClaims;
     } catch {
       throw invalidToken();
