@@ -1,4 +1,4 @@
-import { ApiKeyAuthenticator } from '@tessera/api-keys';
+import { ApiKeyAuthenticator, formatApiKey } from '@tessera/api-keys';
 import { PreTenantLookup } from '@tessera/database';
 import { KeyValueStore, KV_STORE } from '@tessera/store';
 import { describeRedis, sql, startApp, TestApp, uniquePrefix } from './support/app';
@@ -109,7 +109,6 @@ describe('API keys and S2S tokens (e2e)', () => {
     const tenant = await createTenant();
     const u = await createUser({ tenantId: tenant.id });
     const k = await createKey(t, u.id, { scopes: ['read'] });
-    const { formatApiKey } = await import('@tessera/api-keys');
     const forged = formatApiKey('live', k.prefix.slice(9));
     const res = await t.http.get('/v1/me').set(bearer(forged));
     expect(res.status).toBe(401);
