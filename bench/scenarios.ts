@@ -1,3 +1,4 @@
+import { apiKeySetup, clientCredentialsSetup } from './machine';
 import { bearerSetup, BENCH_USER_COUNT, loginSetup, refreshSetup } from './sessions';
 import type { Scenario, ServerDef, ServerKind, Target } from './types';
 
@@ -48,11 +49,18 @@ export const SERVERS: Record<ServerKind, ServerDef> = {
     env: {
       RATE_LIMIT_AUTH_PER_MINUTE: RAISED_RATE_LIMIT,
       RATE_LIMIT_DEFAULT_PER_MINUTE: RAISED_RATE_LIMIT,
+      // The per-tenant and per-credential API buckets (default 100/min, burst 200): all
+      // load is one tenant and one key or client.
+      RATE_LIMIT_TENANT_PER_MINUTE: RAISED_RATE_LIMIT,
+      RATE_LIMIT_TENANT_BURST: RAISED_RATE_LIMIT,
+      RATE_LIMIT_CREDENTIAL_PER_MINUTE: RAISED_RATE_LIMIT,
+      RATE_LIMIT_CREDENTIAL_BURST: RAISED_RATE_LIMIT,
     },
     description:
       'the API from createApiApp(), LOG_LEVEL=info, with RATE_LIMIT_AUTH_PER_MINUTE and ' +
       'RATE_LIMIT_DEFAULT_PER_MINUTE at 1,000,000 (the maximum the config accepts) so the per-IP limits — all ' +
-      'load comes from 127.0.0.1 — never refuse; the limiter still runs and counts on every request',
+      'load comes from 127.0.0.1 — never refuse, and the per-tenant / per-credential API buckets (RATE_LIMIT_TENANT_*, ' +
+      'RATE_LIMIT_CREDENTIAL_*) at 1,000,000 too; the limiters still run and count on every request',
   },
 };
 
@@ -129,6 +137,30 @@ export const SCENARIOS: Scenario[] = [
     setup: bearerSetup,
   },
   {
+    name: 'app /v1/me (API key)',
+    server: 'app-sessions',
+    method: 'GET',
+    path: '/v1/me',
+    connections: 50,
+    description:
+      'The same request with an API key (tsr_live_…, scope read) of the same user: shape + CRC32 checksum, one ' +
+      'Redis MGET (key record + owner authorization), HMAC-SHA-256 compare, the per-tenant and per-key buckets ' +
+      '(one Lua call), then the same controller. No signature to verify.',
+    setup: apiKeySetup,
+  },
+  {
+    name: 'app POST /oauth/token (client credentials)',
+    server: 'app-sessions',
+    method: 'POST',
+    path: '/oauth/token',
+    connections: 50,
+    description:
+      'grant_type=client_credentials with client_secret_basic, one client for every connection: form parsing, ' +
+      'client record + owner authorization (one MGET), HMAC compare, per-client bucket, ES256 signing, token-cache ' +
+      'writes, liveness re-check, one audit row (single statement, per-tenant hash-chain lock).',
+    setup: clientCredentialsSetup,
+  },
+  {
     name: 'app refresh',
     server: 'app-sessions',
     method: 'POST',
@@ -154,6 +186,37 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 export const TARGETS: Target[] = [
+  {
+    name: 'app /v1/me with an API key ÷ with an access JWT',
+    numerator: 'app /v1/me (API key)',
+    denominator: 'app /v1/me (access JWT)',
+    min: 2,
+    source: 'issue Machine credentials: API-key requests at least twice the JWT-authenticated rate (no signature to verify)',
+  },
+  {
+    kind: 'limit',
+    name: 'app client-credentials token rate',
+    scenario: 'app POST /oauth/token (client credentials)',
+    metric: 'okPerSec',
+    atLeast: 2500,
+    source: 'issue Machine credentials: client-credentials issuance at least 2,500 tokens/s on this machine',
+  },
+  {
+    kind: 'limit',
+    name: 'app /v1/me (API key) non-2xx',
+    scenario: 'app /v1/me (API key)',
+    metric: 'non2xxShare',
+    atMost: 0,
+    source: 'every API-key request is a 200 (no rate-limit refusals flattering the rate)',
+  },
+  {
+    kind: 'limit',
+    name: 'app client-credentials non-2xx',
+    scenario: 'app POST /oauth/token (client credentials)',
+    metric: 'non2xxShare',
+    atMost: 0,
+    source: 'every token request succeeds',
+  },
   {
     name: 'app /health/live ÷ bare',
     numerator: 'app /health/live',

@@ -31,6 +31,7 @@ describe('cross-tenant isolation (every resource, every verb)', () => {
     world.adminA = await createUser({ tenantId: world.tenantA.id, role: 'tenant_admin' });
     await createUser({ tenantId: world.tenantA.id, role: 'tenant_admin' });
     world.adminB = await createUser({ tenantId: world.tenantB.id, role: 'domain_admin' });
+    world.app = t;
   });
   afterAll(() => t.close());
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from '../support/app';
+import { sql, TestApp } from '../support/app';
+import { createClient, createKey, createS2s } from '../support/machine-helpers';
 import { createUser, signIn } from '../support/test-auth';
 
 /** The two tenants and their people, created once by the isolation suite. */
@@ -10,6 +11,8 @@ export interface IsolationWorld {
   adminA: { id: string; email: string; tenantId: string };
   /** The attacker: the strongest role tenant B has (domain_admin of B's subtree). */
   adminB: { id: string; email: string; tenantId: string };
+  /** The app under test, for resources best created through the API. */
+  app: TestApp;
 }
 
 export interface Attempt {
@@ -153,5 +156,50 @@ export const ISOLATED_RESOURCES: IsolatedResource[] = [
     ],
     // Read-only resource: what must not change is what B can see (every refusal is a 403/404).
     snapshot: async () => null,
+  },
+  {
+    name: 'API keys',
+    setup: async (w) => {
+      const owner = await createUser({ tenantId: w.tenantA.id, name: 'Key owner' });
+      await signIn(w.adminB);
+      return { id: (await createKey(w.app, owner.id, { scopes: ['read'] })).id, extra: { owner: owner.id } };
+    },
+    attempts: ({ id, extra }, w) => [
+      { method: 'get', path: `/v1/api-keys/${id}` },
+      { method: 'post', path: `/v1/api-keys/${id}/rotate`, body: {} },
+      { method: 'delete', path: `/v1/api-keys/${id}` },
+      { method: 'get', path: `/v1/api-keys?tenantId=${w.tenantA.id}` },
+      { method: 'post', path: `/v1/api-keys?tenantId=${w.tenantA.id}`, body: { name: 'planted', scopes: ['read'], userId: extra!.owner } },
+    ],
+    snapshot: async (_ref, w) => sql('select id, secret_digest, revoked_at, expires_at from api_keys where tenant_id = $1 order by id', [w.tenantA.id]),
+  },
+  {
+    name: 'S2S tokens',
+    setup: async (w) => ({ id: (await createS2s(w.app, w.adminA.id, { role: 'member', scopes: ['read'] })).id }),
+    attempts: ({ id }, w) => [
+      { method: 'get', path: `/v1/s2s-tokens/${id}` },
+      { method: 'post', path: `/v1/s2s-tokens/${id}/rotate`, body: {} },
+      { method: 'delete', path: `/v1/s2s-tokens/${id}` },
+      { method: 'get', path: `/v1/s2s-tokens?tenantId=${w.tenantA.id}` },
+      { method: 'post', path: `/v1/s2s-tokens?tenantId=${w.tenantA.id}`, body: { name: 'planted', role: 'member', scopes: ['read'] } },
+    ],
+    snapshot: async (_ref, w) => sql('select id, secret_digest, revoked_at from api_keys where tenant_id = $1 order by id', [w.tenantA.id]),
+  },
+  {
+    name: 'OAuth clients',
+    setup: async (w) => {
+      const svc = await createUser({ tenantId: w.tenantA.id, name: 'Service user' });
+      return { id: (await createClient(w.app, w.adminA.id, { userId: svc.id, scopes: ['read'] })).id, extra: { svc: svc.id } };
+    },
+    attempts: ({ id, extra }, w) => [
+      { method: 'get', path: `/v1/oauth-clients/${id}` },
+      { method: 'post', path: `/v1/oauth-clients/${id}/disable` },
+      { method: 'post', path: `/v1/oauth-clients/${id}/enable` },
+      { method: 'post', path: `/v1/oauth-clients/${id}/rotate-secret` },
+      { method: 'delete', path: `/v1/oauth-clients/${id}` },
+      { method: 'get', path: `/v1/oauth-clients?tenantId=${w.tenantA.id}` },
+      { method: 'post', path: `/v1/oauth-clients?tenantId=${w.tenantA.id}`, body: { name: 'planted', userId: extra!.svc } },
+    ],
+    snapshot: async (_ref, w) => sql('select * from oauth_clients where tenant_id = $1 order by id', [w.tenantA.id]),
   },
 ];

@@ -17,6 +17,13 @@ export function testConfig(env: Record<string, string | undefined> = {}): Tesser
     MIGRATE_ON_START: 'false',
     TESSERA_MASTER_KEY: TEST_MASTER_KEY,
     PUBLIC_URL: 'http://tessera.test',
+    // The per-tenant and per-credential API limits (100/min, burst 200 in production) are
+    // raised for tests that make many requests in one tenant; the machine-credentials spec
+    // sets them back to the platform defaults where it tests them.
+    RATE_LIMIT_TENANT_PER_MINUTE: '1000000',
+    RATE_LIMIT_TENANT_BURST: '1000000',
+    RATE_LIMIT_CREDENTIAL_PER_MINUTE: '1000000',
+    RATE_LIMIT_CREDENTIAL_BURST: '1000000',
     ...env,
   });
 }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AccountsModule } from '@tessera/accounts';
+import { ApiKeysModule } from '@tessera/api-keys';
 import { AuditModule } from '@tessera/audit';
 import { AuditEventsModule } from '@tessera/audit-events';
 import { AuthModule } from '@tessera/auth';
@@ -10,6 +11,7 @@ import { HealthModule } from '@tessera/health';
 import { HttpModule } from '@tessera/http';
 import { MailModule } from '@tessera/mail';
 import { MfaModule } from '@tessera/mfa';
+import { OAuthModule } from '@tessera/oauth';
 import { PasswordModule } from '@tessera/password';
 import { RbacModule } from '@tessera/rbac';
 import { SessionsModule } from '@tessera/sessions';
@@ -42,6 +44,8 @@ export class AppModule {
         SessionsModule,
         MfaModule,
         AuditEventsModule,
+        ApiKeysModule,
+        OAuthModule,
         RbacModule,
         ...extra,
       ],

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { RateLimitGuard, RateLimitModule } from '@tessera/rate-limit';
+import { ApiRateLimitGuard, RateLimitGuard, RateLimitModule } from '@tessera/rate-limit';
 import { AccessDenials } from './access-denials';
 import { AccountEvents } from './account-events';
 import { AuthenticationGuard } from './authentication.guard';
@@ -12,7 +12,8 @@ import { TenantContextGuard } from './tenant-context.guard';
 
 /**
  * The global guard chain, registered here and only here so its order is readable:
- * throttle → authenticate → tenant context → permissions and risk tier.
+ * throttle (per IP) → authenticate → API limits (per tenant, per credential) → tenant
+ * context → permissions and risk tier.
  */
 @Global()
 @Module({
@@ -21,6 +22,8 @@ import { TenantContextGuard } from './tenant-context.guard';
     AuthenticatorRegistry,
     { provide: APP_GUARD, useExisting: RateLimitGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
+    // Per tenant and per API key / S2S token / OAuth client: needs the authenticated caller.
+    { provide: APP_GUARD, useExisting: ApiRateLimitGuard },
     { provide: APP_GUARD, useClass: TenantContextGuard },
     { provide: APP_GUARD, useClass: PermissionGuard },
     TenantAccess,

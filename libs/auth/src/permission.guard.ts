@@ -4,7 +4,7 @@ import { InjectConfig, TesseraConfig } from '@tessera/config';
 import { ProblemError, RequestContextStore } from '@tessera/http';
 import { AccessDenials } from './access-denials';
 import { ACCESS_RULE, AccessRule } from './access.decorators';
-import { tierOf } from './permissions';
+import { delegatedPermissions, PERMISSIONS, tierOf } from './permissions';
 import { isDelegated, Principal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 
@@ -50,8 +50,14 @@ export class PermissionGuard implements CanActivate {
           'This operation is never allowed to a delegated credential.',
         );
       }
-      if (!principal.permissions.has(p))
-        return this.refuse(`missing permission ${p}`, principal, rule.tier);
+      if (!principal.permissions.has(p)) {
+        // A delegated credential refused for its scopes, not its owner's role: say which.
+        const reason =
+          isDelegated(principal) && !delegatedPermissions(Object.keys(PERMISSIONS), principal.scopes).has(p)
+            ? `scope denied: ${p} is outside the credential's scopes`
+            : `missing permission ${p}`;
+        return this.refuse(reason, principal, rule.tier);
+      }
     }
     if (rule.tier >= 3 && principal.kind === 'session' && this.config.stepUp.enabled) {
       const { maxAgeSeconds, strongAmr } = this.config.stepUp;

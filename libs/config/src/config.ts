@@ -38,6 +38,13 @@ export interface TesseraConfig {
     defaultPerMinute: number;
     /** Per client IP on each authentication route (login, sign-up, reset, ...). */
     authPerMinute: number;
+    /**
+     * Authenticated API requests, after authentication: per tenant, and per API key / S2S
+     * token / OAuth client. Token buckets: `perMinute` sustained, bursts up to `burst`.
+     * Platform defaults; each tenant may set its own (tenant settings `rateLimit`).
+     */
+    tenant: { perMinute: number; burst: number };
+    credential: { perMinute: number; burst: number };
   };
   /**
    * Step-up (RFC 9470) for tier-3 permissions: when enabled, a session caller needs an
@@ -216,6 +223,14 @@ export function loadConfig(env: Env = process.env): TesseraConfig {
     rateLimit: {
       defaultPerMinute: r.int('RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
       authPerMinute: r.int('RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 1_000_000),
+      tenant: {
+        perMinute: r.int('RATE_LIMIT_TENANT_PER_MINUTE', 100, 1, 1_000_000),
+        burst: r.int('RATE_LIMIT_TENANT_BURST', 200, 1, 1_000_000),
+      },
+      credential: {
+        perMinute: r.int('RATE_LIMIT_CREDENTIAL_PER_MINUTE', 100, 1, 1_000_000),
+        burst: r.int('RATE_LIMIT_CREDENTIAL_BURST', 200, 1, 1_000_000),
+      },
     },
     stepUp: {
       enabled: r.bool('STEP_UP_TIER3', true),

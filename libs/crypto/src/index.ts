@@ -1,3 +1,4 @@
 export * from './crypto';
 export * from './secret-digest.service';
 export * from './crypto.module';
+export * from './base62';

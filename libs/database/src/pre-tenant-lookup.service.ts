@@ -1,6 +1,42 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
+/** `lookup_api_key(key_id)`: what verifying a key needs (migration 20261123000040). */
+export interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  kind: 'api_key' | 's2s';
+  mode: 'live' | 'test';
+  user_id: string | null;
+  role: string | null;
+  name: string;
+  scopes: string[];
+  secret_digest: string;
+  previous_digest: string | null;
+  previous_expires_at: Date | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  version: string | number;
+  tenant_status: string;
+}
+
+/** `lookup_oauth_client(client_id)`: what client authentication needs. */
+export interface OAuthClientRow {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  user_id: string;
+  scopes: string[];
+  auth_method: 'client_secret' | 'private_key_jwt';
+  secret_digest: string | null;
+  previous_digest: string | null;
+  previous_expires_at: Date | null;
+  jwks: { keys: object[] } | null;
+  status: 'active' | 'disabled';
+  version: string | number;
+  tenant_status: string;
+}
+
 export interface TenantRef {
   id: string;
   status: string;
@@ -10,7 +46,7 @@ export interface TenantRef {
  * The narrow, named path for the lookups that must happen before the tenant is known
  * (DESIGN.md). Each method calls one SECURITY DEFINER function that returns only the
  * identifiers needed to choose a tenant; everything after runs inside TenantDb.withTenant.
- * Later modules add their lookups here (user by email, API key by prefix, ...).
+ * Later modules add their lookups here (SSO by email domain, eID link by subject).
  */
 @Injectable()
 export class PreTenantLookup {
@@ -84,6 +120,22 @@ export class PreTenantLookup {
   async sessionIsLive(sessionId: string, tenantId: string): Promise<boolean> {
     const rows = await this.orm.em.fork().execute<{ live: boolean }[]>('select session_is_live(?, ?) as live', [sessionId, tenantId]);
     return rows[0]?.live === true;
+  }
+
+  /**
+   * An API key or S2S token by its public key id (the part of `tsr_live_…` after the
+   * prefix): the request carries no tenant. Returns the stored digests for a constant-time
+   * comparison by the caller, and the tenant's status.
+   */
+  async apiKey(keyId: string): Promise<ApiKeyRow | null> {
+    const rows = await this.orm.em.fork().execute<ApiKeyRow[]>('select * from lookup_api_key(?)', [keyId]);
+    return rows[0] ?? null;
+  }
+
+  /** An OAuth client by its public client_id (token, introspection and revocation endpoints). */
+  async oauthClient(clientId: string): Promise<OAuthClientRow | null> {
+    const rows = await this.orm.em.fork().execute<OAuthClientRow[]>('select * from lookup_oauth_client(?)', [clientId]);
+    return rows[0] ?? null;
   }
 
   async tenantBySlug(slug: string): Promise<TenantRef | null> {

@@ -8,7 +8,7 @@ import { MfaAdminService } from './mfa-admin.service';
 export class UsersMfaController {
   constructor(private readonly admin: MfaAdminService) {}
 
-  @RequirePermissions('mfa:reset')
+  @RequirePermissions('mfa:reset', { credentials: ['session'] })
   @Delete()
   @HttpCode(204)
   @ApiOperation({

@@ -5,10 +5,13 @@ import { REDIS_CLIENT } from '@tessera/store';
 import type Redis from 'ioredis';
 import { EvalShaThrottlerStorage } from './evalsha-throttler.storage';
 import { FailClosedThrottlerStorage } from './fail-closed.storage';
+import { ApiRateLimitGuard } from './api-rate-limit.guard';
+import { ApiRateLimiter } from './api-rate-limiter.service';
 import { RateLimitGuard } from './rate-limit.guard';
 
 /**
- * Redis-backed limits shared by every instance (@nest-lab/throttler-storage-redis: an
+ * Per-IP limits before authentication (RateLimitGuard) and per-tenant / per-credential API
+ * limits after it (ApiRateLimitGuard, ApiRateLimiter). Redis-backed limits shared by every instance (@nest-lab/throttler-storage-redis: an
  * atomic Lua script per hit, sent by SHA); in-process counters in the embedded default.
  */
 @Module({
@@ -21,7 +24,7 @@ import { RateLimitGuard } from './rate-limit.guard';
       }),
     }),
   ],
-  providers: [RateLimitGuard],
-  exports: [RateLimitGuard, ThrottlerModule],
+  providers: [RateLimitGuard, ApiRateLimiter, ApiRateLimitGuard],
+  exports: [RateLimitGuard, ApiRateLimiter, ApiRateLimitGuard, ThrottlerModule],
 })
 export class RateLimitModule {}

@@ -9,12 +9,15 @@ import { ACCESS_TOKEN_TTL_S, CLOCK_TOLERANCE_S } from './session-policy';
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
   tid: string;
-  sid: string;
-  amr: string[];
-  acr: string;
-  auth_time: number;
+  /** Session tokens only (absent from client-credentials tokens). */
+  sid?: string;
+  amr?: string[];
+  acr?: string;
+  auth_time?: number;
   client_id: string;
   jti: string;
+  /** Client-credentials tokens: the granted scopes, space-separated (RFC 9068 §2.2.3). */
+  scope?: string;
 }
 
 /** The first-party client our own login issues for (RFC 9068 requires client_id). */
@@ -80,7 +83,31 @@ export class AccessTokenService {
     return { token, jti, expiresIn: ACCESS_TOKEN_TTL_S };
   }
 
-  /** Verifies signature and claims; throws a 401 invalid_token problem on any doubt. */
+  /**
+   * An RFC 9068 token for the OAuth client-credentials grant: `sub` is the user the client
+   * acts for, `client_id` the client, `scope` what it was granted; no session, no refresh
+   * token. Same key, issuer, audience and lifetime as session tokens.
+   */
+  async issueForClient(c: { sub: string; tid: string; client_id: string; scope: string }): Promise<{ token: string; jti: string; iat: number; expiresIn: number }> {
+    const { kid, key } = await this.keys.signingKey();
+    const jti = randomBytes(16).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ tid: c.tid, client_id: c.client_id, scope: c.scope })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
+      .setSubject(c.sub)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ACCESS_TOKEN_TTL_S)
+      .setJti(jti)
+      .sign(key);
+    return { token, jti, iat: now, expiresIn: ACCESS_TOKEN_TTL_S };
+  }
+
+  /**
+   * Verifies signature and claims; throws a 401 invalid_token problem on any doubt. `sid`
+   * is required of session tokens by the token cache check (the cached entry names the kind).
+   */
   async verify(token: string): Promise<AccessTokenClaims> {
     if (!this.isJwtShaped(token)) throw invalidToken();
     let header;
@@ -102,8 +129,11 @@ export class AccessTokenService {
         audience: this.audience,
         clockTolerance: CLOCK_TOLERANCE_S,
         maxTokenAge: ACCESS_TOKEN_TTL_S + CLOCK_TOLERANCE_S,
-        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'tid', 'sid', 'client_id'],
+        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'tid', 'client_id'],
       });
+      // A session token names its session; only a client-credentials token (another
+      // client, with granted scopes) has none.
+      if (typeof payload.sid !== 'string' && (payload.client_id === FIRST_PARTY_CLIENT_ID || typeof payload.scope !== 'string')) throw invalidToken();
       return payload as AccessTokenClaims;
     } catch {
       throw invalidToken();

@@ -6,11 +6,15 @@ import { createHash } from 'node:crypto';
 export interface CachedToken {
   uid: string;
   tid: string;
+  /** The session; for an OAuth client-credentials token, the client's id (oauth_clients.id). */
   sid: string;
   amr: string[];
   acr: string;
   authTime: number;
   jti: string;
+  /** Set only on OAuth client-credentials tokens: the client_id and the granted scopes. */
+  cid?: string;
+  scp?: string[];
 }
 
 export function tokenHash(token: string): string {
@@ -48,6 +52,11 @@ export class TokenCache {
   async lookupWith(token: string, otherKey: string): Promise<[CachedToken | null, string | null]> {
     const [raw, other] = await this.store.getMany([`at:${tokenHash(token)}`, otherKey]);
     return [raw ? (JSON.parse(raw) as CachedToken) : null, other];
+  }
+
+  /** Forgets one access token (RFC 7009 revocation of a client-credentials token). */
+  async forget(token: string): Promise<void> {
+    await this.store.del(`at:${tokenHash(token)}`);
   }
 
   /** Forgets every live access token of a user, whatever its session. */

@@ -10,10 +10,14 @@ export interface TenantSettingsInput {
   passwordPolicy?: { minLength?: number; minScore?: 3 | 4 } | null;
   allowedEmailDomains?: string[] | null;
   session?: { idleHours?: number; absoluteHours?: number } | null;
+  rateLimit?: { perMinute?: number; burst?: number; credentialPerMinute?: number; credentialBurst?: number } | null;
 }
 
 type SettingsKey = keyof TenantSettings;
-const KEYS: SettingsKey[] = ['mfa', 'passwordPolicy', 'allowedEmailDomains', 'session'];
+const KEYS: SettingsKey[] = ['mfa', 'passwordPolicy', 'allowedEmailDomains', 'session', 'rateLimit'];
+
+/** Bounds of a tenant's rate-limit settings (requests per minute, bucket size). */
+export const RATE_LIMIT_SETTING_MAX = 1_000_000;
 
 function cleanMfa(v: unknown): TenantSettings['mfa'] {
   if (!v || typeof v !== 'object') return undefined;
@@ -62,8 +66,19 @@ function cleanSession(v: unknown): TenantSettings['session'] {
   return Object.keys(out).length ? out : undefined;
 }
 
+function cleanRateLimit(v: unknown): TenantSettings['rateLimit'] {
+  if (!v || typeof v !== 'object') return undefined;
+  const out: NonNullable<TenantSettings['rateLimit']> = {};
+  for (const k of ['perMinute', 'burst', 'credentialPerMinute', 'credentialBurst'] as const) {
+    const n = (v as Record<string, unknown>)[k];
+    if (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= RATE_LIMIT_SETTING_MAX) out[k] = n as number;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 function cleanValue(key: SettingsKey, v: unknown): unknown {
   if (key === 'mfa') return cleanMfa(v);
+  if (key === 'rateLimit') return cleanRateLimit(v);
   if (key === 'session') return cleanSession(v);
   if (key === 'passwordPolicy') return cleanPasswordPolicy(v);
   return cleanDomains(v);

@@ -12,6 +12,11 @@ export interface TenantSettings {
   allowedEmailDomains?: string[];
   /** Caps on refresh lifetimes (only shorter than the platform's, see @tessera/sessions). */
   session?: { idleHours?: number; absoluteHours?: number };
+  /**
+   * API rate limits (token buckets) replacing the platform defaults for this tenant: the
+   * whole tenant (`perMinute`, `burst`) and each API key / S2S token / OAuth client.
+   */
+  rateLimit?: { perMinute?: number; burst?: number; credentialPerMinute?: number; credentialBurst?: number };
 }
 
 @Entity({ tableName: 'tenants' })

@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
-import { AccountEvents, GeneralRole } from '@tessera/auth';
+import { AccountEvents, AuthorizationCache, GeneralRole } from '@tessera/auth';
 import { decodeKeysetCursor, encodeKeysetCursor, PreTenantLookup, TenantDb } from '@tessera/database';
 import { USER_LIST_DEFAULT_LIMIT, USER_LIST_MAX_LIMIT } from './dto/list-users.query';
 import { normalizeEmail } from './email';
@@ -56,6 +56,7 @@ export class UsersService {
     private readonly preTenant: PreTenantLookup,
     private readonly audit: AuditService,
     private readonly events: AccountEvents,
+    private readonly authz: AuthorizationCache,
   ) {}
 
   async get(actor: UsersActor, userId: string): Promise<User> {
@@ -147,6 +148,7 @@ export class UsersService {
         const previous = user.status;
         user.status = 'disabled';
         await em.flush();
+        await this.bumpAuthz(em, user.id);
         await this.voidLinks(em, user.id);
         await this.record(em, actor, 'user.disable', user, { previousStatus: previous });
         return user;
@@ -176,6 +178,7 @@ export class UsersService {
         if (user.status !== 'disabled') return user;
         user.status = user.passwordHash ? 'active' : 'pending';
         await em.flush();
+        await this.bumpAuthz(em, user.id);
         await this.record(em, actor, 'user.enable', user, { status: user.status });
         return user;
       }),
@@ -199,10 +202,24 @@ export class UsersService {
           role: user.role,
           status: user.status,
         });
+        await this.bumpAuthz(em, user.id);
         await em.execute('delete from users where id = ?', [user.id]);
       }),
     );
     await this.events.publish({ type: 'user.deleted', tenantId, userId });
+  }
+
+  /**
+   * A status change must reach every cached authorization at once: delegated credentials
+   * (API keys, OAuth client tokens) are checked against the owner's cached status on every
+   * request, not only against revoked sessions.
+   */
+  private async bumpAuthz(em: EntityManager, userId: string): Promise<void> {
+    const [row] = await em.execute<{ authz_version: string }[]>(
+      'update users set authz_version = authz_version + 1 where id = ? returning authz_version',
+      [userId],
+    );
+    if (row) await this.authz.invalidate([{ userId, version: row.authz_version }]);
   }
 
   private async load(em: EntityManager, userId: string): Promise<User> {

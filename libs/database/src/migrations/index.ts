@@ -7,6 +7,7 @@ import { Migration20261123000022SessionFastPaths } from './20261123000022-sessio
 import { Migration20261123000023RefreshRotate } from './20261123000023-refresh-rotate';
 import { Migration20261123000030Rbac } from './20261123000030-rbac';
 import { Migration20261123000031AuditLanes } from './20261123000031-audit-lanes';
+import { Migration20261123000040MachineCredentials } from './20261123000040-machine-credentials';
 import { Migration20261123000050Mfa } from './20261123000050-mfa';
 
 /**
@@ -23,5 +24,6 @@ export const MIGRATIONS = [
   { name: '20261123000023-refresh-rotate', class: Migration20261123000023RefreshRotate },
   { name: '20261123000030-rbac', class: Migration20261123000030Rbac },
   { name: '20261123000031-audit-lanes', class: Migration20261123000031AuditLanes },
+  { name: '20261123000040-machine-credentials', class: Migration20261123000040MachineCredentials },
   { name: '20261123000050-mfa', class: Migration20261123000050Mfa },
 ];

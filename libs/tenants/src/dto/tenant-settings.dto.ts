@@ -88,6 +88,37 @@ export class SessionSettingsDto {
   absoluteHours?: number;
 }
 
+/** API rate limits of the tenant (token buckets): requests per minute sustained, bursts up to `burst`. */
+export class RateLimitSettingsDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, description: 'Authenticated API requests per minute for the whole tenant (platform default 100).' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  perMinute?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, description: 'Burst size for the whole tenant (platform default 200).' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  burst?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, description: 'Requests per minute per API key, S2S token or OAuth client (platform default 100).' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  credentialPerMinute?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, description: 'Burst size per API key, S2S token or OAuth client (platform default 200).' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  credentialBurst?: number;
+}
+
 /**
  * Tenant settings. Unknown keys, at any depth, are refused by the global ValidationPipe
  * (whitelist + forbidNonWhitelisted reach nested objects through @ValidateNested).
@@ -107,6 +138,13 @@ export class TenantSettingsDto {
   @ValidateNested()
   @Type(() => SessionSettingsDto)
   session?: SessionSettingsDto | null;
+
+  @ApiPropertyOptional({ type: RateLimitSettingsDto, nullable: true })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RateLimitSettingsDto)
+  rateLimit?: RateLimitSettingsDto | null;
 
   @ApiPropertyOptional({ type: PasswordPolicySettingsDto, nullable: true })
   @IsOptional()

@@ -1,0 +1,236 @@
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AuditService } from '@tessera/audit';
+import {
+  AccessDenials,
+  Authenticator,
+  AuthenticatorRegistry,
+  AuthorizationCache,
+  DelegatedPrincipal,
+  delegatedPermissions,
+  GENERAL_ROLE_PERMISSIONS,
+  isGeneralRole,
+} from '@tessera/auth';
+import { constantTimeEqualHex, SecretDigest } from '@tessera/crypto';
+import { ApiKeyRow, PreTenantLookup, TenantDb } from '@tessera/database';
+import { ProblemError, RequestContextStore, sendProblem } from '@tessera/http';
+import { KeyValueStore, KV_STORE } from '@tessera/store';
+import type { FastifyInstance } from 'fastify';
+import { API_KEY_LIKE, parseApiKey } from './api-key-format';
+import { ABSENT, CredentialCache } from './credential-cache';
+import { LastUsedRecorder } from './last-used.recorder';
+
+/** What the store keeps about a key: enough to verify it and build the principal without PostgreSQL. */
+export interface CachedKey {
+  id: string;
+  /** tenant */
+  t: string;
+  k: 'api_key' | 's2s';
+  m: 'live' | 'test';
+  /** owner user (api_key) */
+  u: string | null;
+  /** integration role (s2s) */
+  r: string | null;
+  n: string;
+  s: string[];
+  /** secret digest; previous digest and until when it still works (epoch ms) */
+  d: string;
+  p: string | null;
+  pe: number | null;
+  /** expiry (epoch ms), revoked */
+  x: number | null;
+  rv: boolean;
+}
+
+/** Entries outlive no revocation (every change tombstones them); the TTL only bounds memory. */
+const ENTRY_TTL_MS = 60 * 60_000;
+const ABSENT_TTL_MS = 60_000;
+
+export const invalidKey = () => ProblemError.unauthorized('The credential is not valid.', 'Bearer realm="tessera", error="invalid_token"', 'invalid-token');
+
+export function toCachedKey(row: ApiKeyRow): CachedKey {
+  return {
+    id: row.id,
+    t: row.tenant_id,
+    k: row.kind,
+    m: row.mode,
+    u: row.user_id,
+    r: row.role,
+    n: row.name,
+    s: row.scopes,
+    d: row.secret_digest,
+    p: row.previous_digest,
+    pe: row.previous_expires_at ? new Date(row.previous_expires_at).getTime() : null,
+    x: row.expires_at ? new Date(row.expires_at).getTime() : null,
+    rv: row.revoked_at !== null,
+  };
+}
+
+/**
+ * API keys and S2S tokens (`Authorization: Bearer tsr_live_…` / `tsr_test_…`), chosen by
+ * the token's shape. Order of checks: shape and checksum (no I/O) → one store round trip
+ * for the key's record and its owner's current authorization (MGET) → PostgreSQL only on a
+ * cache miss → the secret's HMAC in constant time → revoked, expired, tenant and owner
+ * status. Effective permissions = owner's permissions now ∩ the key's scopes (for an S2S
+ * token: its role's), never tier 4. Use is recorded in batches, not per request.
+ */
+@Injectable()
+export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnApplicationShutdown {
+  readonly name = 'bearer-api-key';
+  readonly cache: CredentialCache<CachedKey>;
+  readonly lastUsed: LastUsedRecorder;
+  /** key id → owner: immutable facts, so the owner's authorization joins the first round trip. */
+  private readonly owners = new Map<string, string>();
+
+  constructor(
+    private readonly registry: AuthenticatorRegistry,
+    @Inject(KV_STORE) store: KeyValueStore,
+    private readonly lookup: PreTenantLookup,
+    private readonly digest: SecretDigest,
+    private readonly authz: AuthorizationCache,
+    private readonly audit: AuditService,
+    private readonly denials: AccessDenials,
+    private readonly adapter: HttpAdapterHost,
+    db: TenantDb,
+  ) {
+    this.cache = new CredentialCache<CachedKey>(store, 'ak:', ENTRY_TTL_MS);
+    this.lastUsed = new LastUsedRecorder(db, 'api_keys');
+    this.store = store;
+  }
+
+  private readonly store: KeyValueStore;
+
+  onModuleInit(): void {
+    this.registry.register(this);
+    this.lastUsed.start();
+    this.refuseKeysInUrls();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.lastUsed.stop();
+  }
+
+  supports(authorization: string): boolean {
+    return authorization.startsWith('Bearer tsr_');
+  }
+
+  async authenticate(authorization: string): Promise<DelegatedPrincipal> {
+    const token = authorization.slice(7);
+    const parsed = parseApiKey(token);
+    // A typo, a truncated paste or a made-up string: refused before any lookup.
+    if (!parsed) throw invalidKey();
+    const owner = this.owners.get(parsed.keyId);
+    const [rawKey, rawAuthz] = await this.store.getMany(owner ? [this.cache.key(parsed.keyId), this.authz.key(owner)] : [this.cache.key(parsed.keyId)]);
+    const key = await this.record(parsed.keyId, rawKey);
+    if (!key) throw invalidKey();
+    const entry = key.entry;
+    const presented = this.digest.digest(token);
+    const now = Date.now();
+    const matches = constantTimeEqualHex(presented, entry.d) || (entry.p !== null && entry.pe !== null && entry.pe > now && constantTimeEqualHex(presented, entry.p));
+    if (!matches) return this.fail(entry, 'wrong_secret');
+    if (entry.m !== parsed.mode) return this.fail(entry, 'wrong_mode');
+    if (entry.rv) return this.fail(entry, 'revoked');
+    if (entry.x !== null && entry.x <= now) return this.fail(entry, 'expired');
+    if (key.tenantStatus !== 'active') return this.fail(entry, 'tenant_not_active');
+
+    const base = {
+      tenantId: entry.t,
+      credentialId: entry.id,
+      scopes: entry.s,
+      testMode: entry.m === 'test',
+    };
+    let principal: DelegatedPrincipal;
+    if (entry.k === 'api_key' && entry.u) {
+      if (!owner) this.rememberOwner(parsed.keyId, entry.u);
+      const authz = this.authz.parse(owner ? (rawAuthz ?? null) : null) ?? (await this.authz.load(entry.u, entry.t));
+      if (!authz || authz.status !== 'active') return this.fail(entry, 'owner_not_active');
+      principal = {
+        ...base,
+        kind: 'api_key',
+        userId: entry.u,
+        actorId: entry.u,
+        role: authz.role,
+        taskRoles: authz.taskRoles,
+        permissions: delegatedPermissions(authz.permissions, entry.s),
+      };
+    } else {
+      if (!isGeneralRole(entry.r)) return this.fail(entry, 'bad_role');
+      principal = {
+        ...base,
+        kind: 's2s',
+        userId: null,
+        actorId: entry.n,
+        role: entry.r,
+        taskRoles: [],
+        permissions: delegatedPermissions(GENERAL_ROLE_PERMISSIONS[entry.r], entry.s),
+      };
+    }
+    this.lastUsed.touch(entry.id, entry.t, RequestContextStore.current()?.ip);
+    return principal;
+  }
+
+  /** The key's record: from the store, else from PostgreSQL (then offered to the store). */
+  private async record(keyId: string, raw: string | null): Promise<{ entry: CachedKey; tenantStatus: string } | null> {
+    const cached = this.cache.parse(raw);
+    if (cached === ABSENT) return null;
+    if (cached) return { entry: cached, tenantStatus: 'active' };
+    const row = await this.lookup.apiKey(keyId);
+    if (!row) {
+      await this.cache.offer(keyId, 0, ABSENT, ABSENT_TTL_MS);
+      return null;
+    }
+    const entry = toCachedKey(row);
+    // Only keys of active tenants are cached: a suspension (which tombstones them) and a
+    // reactivation (which does not) are then both seen on the next request.
+    if (row.tenant_status === 'active') await this.cache.offer(keyId, Number(row.version), entry);
+    return { entry, tenantStatus: row.tenant_status };
+  }
+
+  private rememberOwner(keyId: string, userId: string): void {
+    if (this.owners.size >= 100_000) this.owners.clear();
+    this.owners.set(keyId, userId);
+  }
+
+  /** A key that exists but may not be used: audited in its tenant's trail, then the same 401 as any other. */
+  private async fail(entry: CachedKey, reason: string): Promise<never> {
+    await this.audit.record({
+      action: `${entry.k === 's2s' ? 's2s_token' : 'api_key'}.authentication_failed`,
+      outcome: 'failure',
+      decision: 'deny',
+      tenantId: entry.t,
+      actor: entry.k === 's2s' ? { type: 's2s', id: entry.n } : { type: 'user', id: entry.u },
+      credential: { type: entry.k === 's2s' ? 's2s_token' : 'api_key', id: entry.id, test: entry.m === 'test' },
+      target: { type: entry.k, id: entry.id },
+      reason,
+    });
+    throw invalidKey();
+  }
+
+  /**
+   * A key anywhere in the URL (any query parameter) is refused before routing, on every
+   * route: URLs end up in proxy logs, browser history and referrers. Audited; the key
+   * itself is never logged (the access log redacts key-like parameters).
+   */
+  private refuseKeysInUrls(): void {
+    const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify?.addHook) return;
+    fastify.addHook('onRequest', async (request, reply) => {
+      const q = request.url.indexOf('?');
+      if (q < 0 || request.url.indexOf('tsr_', q) < 0) return;
+      let query: string;
+      try {
+        query = decodeURIComponent(request.url.slice(q + 1));
+      } catch {
+        query = request.url.slice(q + 1);
+      }
+      if (!API_KEY_LIKE.test(query)) return;
+      await this.denials.record('credential_in_query');
+      sendProblem(
+        reply,
+        ProblemError.unauthorized('Send credentials in the Authorization header, never in the URL.', 'Bearer realm="tessera", error="invalid_request"'),
+        request.id,
+      );
+      return reply;
+    });
+  }
+}
