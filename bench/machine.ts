@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { totpCodeAt } from '@tessera/mfa';
 import { benchUsers, login } from './sessions';
 import type { ScenarioContext, ScenarioRequest } from './types';
 
@@ -53,10 +54,32 @@ function benchAdmin(ctx: ScenarioContext): Promise<string> {
   return admin;
 }
 
+/**
+ * A tenant admin must use MFA: the first login answers with an enrolment token, with which
+ * the admin enrols an authenticator (TOTP code computed here) and gets an MFA session —
+ * fresh enough for the tier-3 step-up that creating an OAuth client needs.
+ */
+async function adminSession(baseUrl: string, email: string): Promise<string> {
+  const first = (await login(baseUrl, email, { allowMfa: true })) as unknown as Record<string, unknown>;
+  if (typeof first.access_token === 'string') return first.access_token;
+  const enrol = String(first.enrollment_token);
+  const started = await json(baseUrl, '/v1/me/mfa/totp', enrol, {});
+  const code = await totpCodeAt(String(started.secret), Date.now() / 1000);
+  const res = await fetch(new URL('/v1/me/mfa/totp/confirm', baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${enrol}` },
+    body: JSON.stringify({ code }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!res.ok || !body.access_token) throw new Error(`MFA enrolment of the bench admin: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  return body.access_token;
+}
+
 /** POST /oauth/token, grant_type=client_credentials, client_secret_basic, one client for every connection. */
 export async function clientCredentialsSetup(ctx: ScenarioContext): Promise<ScenarioRequest> {
   const email = await benchAdmin(ctx);
-  const { access_token } = await login(ctx.baseUrl, email);
+  const access_token = await adminSession(ctx.baseUrl, email);
   const me = (await (await fetch(new URL('/v1/me', ctx.baseUrl), { headers: { authorization: `Bearer ${access_token}` } })).json()) as { user: { id: string } };
   const client = await json(ctx.baseUrl, '/v1/oauth-clients', access_token, { name: 'bench', userId: me.user.id, scopes: ['read'] });
   const basic = Buffer.from(`${encodeURIComponent(String(client.clientId))}:${encodeURIComponent(String(client.clientSecret))}`).toString('base64');

@@ -87,8 +87,12 @@ function loginBody(email: string): string {
   return JSON.stringify({ email, password: BENCH_PASSWORD });
 }
 
-/** One real login through the API; anything but 200 stops the bench (a broken setup, not a result). */
-export async function login(baseUrl: string, email: string): Promise<TokenPair> {
+/**
+ * One real login through the API; anything but 200 stops the bench (a broken setup, not a
+ * result). With `allowMfa`, an MFA answer (`mfa_required` / `mfa_enrollment_required`) is
+ * returned as it is, for the caller to complete.
+ */
+export async function login(baseUrl: string, email: string, opts: { allowMfa?: boolean } = {}): Promise<TokenPair> {
   const res = await fetch(new URL('/v1/auth/login', baseUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -97,7 +101,8 @@ export async function login(baseUrl: string, email: string): Promise<TokenPair> 
   });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`login as ${email}: ${res.status} ${text.slice(0, 300)}`);
-  const pair = JSON.parse(text) as Partial<TokenPair>;
+  const pair = JSON.parse(text) as Partial<TokenPair> & { mfa_required?: boolean; mfa_enrollment_required?: boolean };
+  if (opts.allowMfa && (pair.mfa_required || pair.mfa_enrollment_required)) return pair as TokenPair;
   if (!pair.access_token || !pair.refresh_token)
     throw new Error(`login as ${email}: no token pair in ${text.slice(0, 300)}`);
   return pair as TokenPair;

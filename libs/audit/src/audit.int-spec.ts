@@ -101,7 +101,8 @@ describe('audit trail (write side)', () => {
       expect(chain[0]!.prev_hash).toBeNull();
       for (let i = 1; i < chain.length; i++) expect(chain[i]!.prev_hash).toBe(chain[i - 1]!.hash);
     }
-    expect(await verifyAuditChain(ownerUrl(), tenantId)).toEqual({ tenantId, checked: 31, lanes: lanes.size, ok: true });
+    expect(await verifyAuditChain(ownerUrl(), tenantId)).toEqual({ tenantId, checked: rows.length, lanes: lanes.size, ok: true });
+    expect(rows.length).toBe(31);
   });
 
   it('keeps the rows of one transaction in one lane, in order', async () => {
@@ -116,6 +117,28 @@ describe('audit trail (write side)', () => {
     expect(new Set(rows.map((r) => r.lane)).size).toBe(1);
     expect(rows.map((r) => r.action)).toEqual(['tx.one', 'tx.two', 'tx.three']);
     expect(Number(rows[2]!.seq) - Number(rows[0]!.seq)).toBe(2);
+  });
+
+  it('group-commits concurrent rows that have no transaction of their own', async () => {
+    const spy = jest.spyOn(db, 'withTenant');
+    await Promise.all(Array.from({ length: 40 }, (_, i) => audit.record({ action: 'group.row', outcome: 'success', tenantId, params: { i } })));
+    // The first row goes alone; the 39 that queued meanwhile go together.
+    expect(spy.mock.calls.length).toBe(2);
+    spy.mockRestore();
+    const rows = await q<{ n: number }>(superUrl(), `select count(*)::int as n from audit_events where tenant_id = $1 and action = 'group.row'`, [tenantId]);
+    expect(rows[0]!.n).toBe(40);
+    expect((await verifyAuditChain(ownerUrl(), tenantId)).ok).toBe(true);
+  });
+
+  it('a row the database refuses fails only its own caller, not its group', async () => {
+    const ok = Array.from({ length: 10 }, (_, i) => audit.record({ action: 'group.fine', outcome: 'success', tenantId, params: { i } }));
+    const bad = RequestContextStore.run({ requestId: 'r-bad', ip: 'not-an-address', method: 'GET' }, () =>
+      audit.record({ action: 'group.bad', outcome: 'success', tenantId }),
+    );
+    await expect(Promise.all(ok)).resolves.toHaveLength(10);
+    await expect(bad).rejects.toThrow();
+    expect(await q(superUrl(), `select 1 from audit_events where tenant_id = $1 and action = 'group.fine'`, [tenantId])).toHaveLength(10);
+    expect(await q(superUrl(), `select 1 from audit_events where action = 'group.bad'`)).toHaveLength(0);
   });
 
   it('is written in the same transaction as the change: a rollback leaves no row', async () => {
