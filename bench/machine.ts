@@ -30,11 +30,12 @@ export async function apiKeySetup(ctx: ScenarioContext): Promise<ScenarioRequest
   return { headers: { authorization: `Bearer ${String(key.key)}` } };
 }
 
-let admin: Promise<string> | undefined;
-
-/** A tenant admin in the bench tenant (once per run), for creating the OAuth client. */
+/**
+ * A new tenant admin in the bench tenant, for creating an OAuth client (one per scenario:
+ * each enrols its own authenticator on its first login, see adminSession).
+ */
 function benchAdmin(ctx: ScenarioContext): Promise<string> {
-  admin ??= (async () => {
+  return (async () => {
     const { tenantId, emails } = await benchUsers(ctx.database);
     const email = `Bench.Admin.${randomUUID().slice(0, 8)}@bench.example.test`;
     const client = new Client({ connectionString: ctx.database.superUrl });
@@ -51,7 +52,6 @@ function benchAdmin(ctx: ScenarioContext): Promise<string> {
     }
     return email;
   })();
-  return admin;
 }
 
 /**

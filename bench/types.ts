@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { CpuUse } from './cpu-meter';
 
 /** The servers the bench knows how to start (bench/scenarios.ts SERVERS); each runs in its own child process. */
-export type ServerKind = 'bare' | 'app' | 'app-nolog' | 'reference' | 'app-sessions';
+export type ServerKind = 'bare' | 'app' | 'app-nolog' | 'reference' | 'app-sessions' | 'app-scaled';
 
 export interface ServerDef {
   /** Child-process entry, a file in bench/, started as `node -r @swc-node/register bench/<entry>`. */

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@tessera/config';
+import cluster from 'node:cluster';
+import { ConfigError, loadConfig, TesseraConfig } from '@tessera/config';
 import { prepareRuntime } from '@tessera/database';
 import { createApiApp } from './create-app';
 
@@ -14,7 +15,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const runtime = await prepareRuntime(config);
+  if (config.http.workers > 1 && cluster.isPrimary) return primary(config);
+  // A worker's primary has applied the migrations already.
+  const runtime = await prepareRuntime(config, cluster.isWorker ? { migrate: false } : {});
   const app = await createApiApp(runtime.config);
   const stop = async () => {
     await app.close();
@@ -24,6 +27,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
   await app.listen({ port: runtime.config.http.port, host: runtime.config.http.host });
+  if (cluster.isWorker) return;
   const c = runtime.config;
   const url = `http://${c.http.host === '0.0.0.0' ? 'localhost' : c.http.host}:${c.http.port}`;
   const embedded = c.database.mode === 'embedded';
@@ -38,6 +42,30 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/**
+ * WORKERS > 1: this process applies the migrations, then forks the workers, which share the
+ * port (node:cluster hands out connections). Instances are stateless — PostgreSQL and Redis
+ * hold everything — so a worker is one more instance. A worker that dies is replaced.
+ */
+async function primary(config: TesseraConfig): Promise<void> {
+  await (await prepareRuntime(config)).stop();
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < config.http.workers; i++) fork();
+  cluster.on('exit', (worker, code) => {
+    if (stopping) return;
+    console.error(`worker ${worker.process.pid} exited (${code}); starting another`);
+    fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stdout.write(`\n  Tessera API: ${config.http.workers} workers on port ${config.http.port}\n\n`);
 }
 
 main().catch((err: unknown) => {

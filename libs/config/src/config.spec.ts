@@ -56,4 +56,11 @@ describe('loadConfig', () => {
     expect(isValidCidr('10.0.0.0/33')).toBe(false);
     expect(isValidCidr('example.com')).toBe(false);
   });
+
+  it('WORKERS > 1 needs external PostgreSQL and Redis (the embedded default is one process)', () => {
+    expect(() => loadConfig({ WORKERS: '2' })).toThrow(/WORKERS > 1 needs DATABASE_URL and REDIS_URL/);
+    expect(() => loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://a@h/db' })).toThrow(/WORKERS > 1/);
+    expect(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://a@h/db', REDIS_URL: 'redis://h:6379' }).http.workers).toBe(2);
+    expect(() => loadConfig({ WORKERS: '0' })).toThrow(/WORKERS/);
+  });
 });

@@ -15,6 +15,8 @@ export interface TesseraConfig {
     corsOrigins: string[];
     /** CIDR list of proxies whose X-Forwarded-For we believe; empty = trust none. */
     trustedProxies: string[];
+    /** Server processes sharing the port (node:cluster); > 1 needs external PostgreSQL and Redis. */
+    workers: number;
   };
   database: {
     /** `embedded` starts PostgreSQL under dataDir; `external` uses the URLs below. */
@@ -205,6 +207,7 @@ export function loadConfig(env: Env = process.env): TesseraConfig {
       bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
       corsOrigins,
       trustedProxies,
+      workers: r.int('WORKERS', 1, 1, 64),
     },
     database: {
       mode: embedded ? 'embedded' : 'external',
@@ -247,6 +250,9 @@ export function loadConfig(env: Env = process.env): TesseraConfig {
     dataDir: r.str('TESSERA_DATA_DIR') ?? '.data',
   };
 
+  if (config.http.workers > 1 && (embedded || !redisUrl)) {
+    r.problems.push('WORKERS > 1 needs DATABASE_URL and REDIS_URL: the embedded PostgreSQL and the in-process cache serve one process only');
+  }
   if (config.signingKeys.rotationDays * 1440 <= config.signingKeys.propagationMinutes) {
     r.problems.push('SIGNING_KEY_ROTATION_DAYS must be longer than SIGNING_KEY_PROPAGATION_MINUTES');
   }

@@ -74,7 +74,7 @@ export class OAuthTokensService {
       await this.cache.forgetSessions([c.client.id]);
       throw OAuthError.invalidClient('The client is not active.');
     }
-    // One statement, no transaction: the audit append holds its chain lock only for itself.
+    // No change of ours to join: group-committed with the other issuances of this tenant.
     await this.audit.record(
       {
         action: 'oauth.token',
@@ -84,7 +84,6 @@ export class OAuthTokensService {
         target: { type: 'user', id: c.client.u },
         params: { grant_type: 'client_credentials', scope, auth_method: c.method },
       },
-      this.orm.em.fork(),
     );
     this.lastUsed.touch(c.client.id, c.client.t, RequestContextStore.current()?.ip);
     return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope };
