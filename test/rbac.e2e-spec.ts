@@ -5,6 +5,7 @@ import {
   PERMISSIONS,
 } from '@tessera/auth';
 import { sql, startApp, TestApp } from './support/app';
+import { createKey } from './support/machine-helpers';
 import {
   asUser,
   createTenant,
@@ -716,6 +717,27 @@ describe('RBAC (e2e)', () => {
         [admin.id],
       );
       expect(row).toEqual({ reason: 'step-up required (no strong factor)', risk_tier: 3 });
+    });
+
+    it('changing a tenant\'s security settings is tier 3 (tenants:security, step-up) even through PATCH', async () => {
+      const tenant = await createTenant({ settings: { mfa: { requiredForAll: true } } });
+      const admin = await createUser({ tenantId: tenant.id, role: 'tenant_admin' });
+      await signIn(admin, { passwordOnly: true });
+      const weaken = await s.http.patch(`/v1/tenants/${tenant.id}`).set(asUser(admin.id)).send({ settings: { mfa: { requiredForAll: false } } });
+      expect(weaken.status).toBe(401);
+      expect(weaken.body.type).toBe(problem('step-up-required'));
+      expect((await sql<{ settings: unknown }>('select settings from tenants where id = $1', [tenant.id]))[0]!.settings).toEqual({ mfa: { requiredForAll: true } });
+      // A rename stays tier 2.
+      expect((await s.http.patch(`/v1/tenants/${tenant.id}`).set(asUser(admin.id)).send({ name: 'Renamed Tenant' })).status).toBe(200);
+      // After a second factor, the same change goes through.
+      await signIn(admin);
+      const ok = await s.http.patch(`/v1/tenants/${tenant.id}`).set(asUser(admin.id)).send({ settings: { mfa: { requiredForAll: false } } });
+      expect(ok.status).toBe(200);
+      // An API key without the execute scope cannot (tier 3 needs it), whatever its owner holds.
+      const key = await createKey(s, admin.id, { scopes: ['write'] });
+      const viaKey = await s.http.patch(`/v1/tenants/${tenant.id}`).set('authorization', `Bearer ${key.key}`).send({ settings: { mfa: { requiredForAll: true } } });
+      expect(viaKey.status).toBe(403);
+      expect((await sql<{ settings: unknown }>('select settings from tenants where id = $1', [tenant.id]))[0]!.settings).toEqual({ mfa: { requiredForAll: false } });
     });
   });
 });

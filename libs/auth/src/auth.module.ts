@@ -7,6 +7,7 @@ import { AuthenticationGuard } from './authentication.guard';
 import { AuthenticatorRegistry } from './authenticator.registry';
 import { AuthorizationCache } from './authorization-cache.service';
 import { PermissionGuard } from './permission.guard';
+import { StepUpPolicy } from './step-up.policy';
 import { TenantAccess } from './tenant-access.service';
 import { TenantContextGuard } from './tenant-context.guard';
 
@@ -30,7 +31,8 @@ import { TenantContextGuard } from './tenant-context.guard';
     AccountEvents,
     AccessDenials,
     AuthorizationCache,
+    StepUpPolicy,
   ],
-  exports: [AuthenticatorRegistry, TenantAccess, AccountEvents, AccessDenials, AuthorizationCache],
+  exports: [AuthenticatorRegistry, TenantAccess, AccountEvents, AccessDenials, AuthorizationCache, StepUpPolicy],
 })
 export class AuthModule {}

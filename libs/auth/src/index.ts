@@ -5,6 +5,7 @@ export * from './authenticator.registry';
 export * from './authentication.guard';
 export * from './tenant-context.guard';
 export * from './permission.guard';
+export * from './step-up.policy';
 export * from './access-denials';
 export * from './authorization-cache.service';
 export * from './route-inventory';

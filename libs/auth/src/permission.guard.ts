@@ -1,15 +1,13 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectConfig, TesseraConfig } from '@tessera/config';
 import { ProblemError, RequestContextStore } from '@tessera/http';
 import { AccessDenials } from './access-denials';
 import { ACCESS_RULE, AccessRule } from './access.decorators';
 import { delegatedPermissions, PERMISSIONS, tierOf } from './permissions';
 import { isDelegated, Principal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
+import { StepUpPolicy } from './step-up.policy';
 
-/** The acr values that satisfy a step-up (Sessions' ACR: MFA or national eID at high assurance). */
-export const STEP_UP_ACR_VALUES = ['urn:tessera:acr:mfa', 'urn:tessera:acr:eid-high'];
 
 /**
  * Last guard: the route's declared permissions against the principal's effective ones
@@ -22,7 +20,7 @@ export class PermissionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly denials: AccessDenials,
-    @InjectConfig() private readonly config: TesseraConfig,
+    private readonly stepUp: StepUpPolicy,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -59,32 +57,7 @@ export class PermissionGuard implements CanActivate {
         return this.refuse(reason, principal, rule.tier);
       }
     }
-    if (rule.tier >= 3 && principal.kind === 'session' && this.config.stepUp.enabled) {
-      const { maxAgeSeconds, strongAmr } = this.config.stepUp;
-      const fresh = Date.now() / 1000 - principal.authTime <= maxAgeSeconds;
-      const strong = principal.amr.some((m) => strongAmr.includes(m));
-      if (!fresh || !strong) {
-        await this.denials.record(
-          `step-up required (${!strong ? 'no strong factor' : 'authentication too old'})`,
-          principal,
-          { tier: rule.tier },
-        );
-        throw new ProblemError(
-          401,
-          'step-up-required',
-          'Step-up authentication required',
-          'Authenticate again with a second factor to do this.',
-          {
-            max_age: maxAgeSeconds,
-            acr_values: STEP_UP_ACR_VALUES,
-            amr_values: strongAmr,
-          },
-          {
-            'WWW-Authenticate': `Bearer realm="tessera", error="insufficient_user_authentication", error_description="A recent second factor is required", acr_values="${STEP_UP_ACR_VALUES.join(' ')}", max_age=${maxAgeSeconds}`,
-          },
-        );
-      }
-    }
+    if (rule.tier >= 3) await this.stepUp.assert(principal, rule.tier);
     return true;
   }
 

@@ -16,7 +16,12 @@ export const PERMISSIONS = {
   },
 
   'tenants:read': { tier: 1, description: 'Read a tenant and list its child tenants.' },
-  'tenants:update': { tier: 2, description: 'Rename a tenant and change its settings.' },
+  'tenants:update': { tier: 2, description: 'Rename a tenant.' },
+  'tenants:security': {
+    tier: 3,
+    description:
+      "Change a tenant's settings: MFA, session lifetimes, password policy, email domains, API limits.",
+  },
   'tenants:create': {
     tier: 3,
     description: 'Create a child tenant below one the caller administers.',
@@ -105,6 +110,7 @@ const GENERAL_ROLE_ADDS: Record<GeneralRole, Permission[]> = {
   tenant_admin: [
     'tenants:read',
     'tenants:update',
+    'tenants:security',
     'users:read',
     'users:invite',
     'users:update',

@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
-import { AccountEvents, roleAtLeast, TenantAccess } from '@tessera/auth';
+import { AccountEvents, StepUpPolicy, roleAtLeast, TenantAccess } from '@tessera/auth';
 import { isUuid, PLATFORM_TENANT_ID, PreTenantLookup, TenantDb } from '@tessera/database';
 import { actorTenantId, auditActor, TenantActor } from './tenant-actor';
 import { decodeCursor, encodeCursor } from './tenant-cursor';
@@ -104,6 +104,7 @@ export class TenantsService {
     private readonly audit: AuditService,
     private readonly lookup: PreTenantLookup,
     private readonly events: AccountEvents,
+    private readonly stepUp: StepUpPolicy,
   ) {}
 
   /**
@@ -216,6 +217,18 @@ export class TenantsService {
             id,
           );
         }
+      }
+      // Every settings key weakens or strengthens a security control: it is a tier-3 change
+      // (tenants:security; step-up for a person), whatever PATCH's own tier-2 declaration.
+      if (input.settings !== undefined && actor.kind !== 'operator' && Object.keys(input.settings).length) {
+        if (!actor.permissions.has('tenants:security')) {
+          throw TenantAccessDeniedError.asForbidden(
+            "Changing a tenant's security settings needs the tenants:security permission.",
+            'missing permission tenants:security',
+            id,
+          );
+        }
+        await this.stepUp.assert(actor, 3);
       }
       const name = input.name === undefined ? undefined : cleanName(input.name);
       const result = await this.db.withTenant(actorTenantId(actor), async (em) => {
