@@ -55,16 +55,9 @@ export const SERVERS: Record<ServerKind, ServerDef> = {
   'app-sessions': {
     entry: 'app-server.ts',
     tessera: true,
-    env: {
-      RATE_LIMIT_AUTH_PER_MINUTE: RAISED_RATE_LIMIT,
-      RATE_LIMIT_DEFAULT_PER_MINUTE: RAISED_RATE_LIMIT,
-      // The per-tenant and per-credential API buckets (default 100/min, burst 200): all
-      // load is one tenant and one key or client.
-      RATE_LIMIT_TENANT_PER_MINUTE: RAISED_RATE_LIMIT,
-      RATE_LIMIT_TENANT_BURST: RAISED_RATE_LIMIT,
-      RATE_LIMIT_CREDENTIAL_PER_MINUTE: RAISED_RATE_LIMIT,
-      RATE_LIMIT_CREDENTIAL_BURST: RAISED_RATE_LIMIT,
-    },
+    // The per-IP limits, and the per-tenant / per-credential API buckets (default 100/min,
+    // burst 200): all load is one IP, one tenant and one key or client.
+    env: RAISED_LIMITS,
     description:
       'the API from createApiApp(), LOG_LEVEL=info, with RATE_LIMIT_AUTH_PER_MINUTE and ' +
       'RATE_LIMIT_DEFAULT_PER_MINUTE at 1,000,000 (the maximum the config accepts) so the per-IP limits — all ' +
