@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
+import { AccountEvents } from '@tessera/auth';
 import { PreTenantLookup, TenantDb } from '@tessera/database';
 import { MailService } from '@tessera/mail';
 import { normalizeEmail } from '@tessera/users';
@@ -26,6 +27,7 @@ export class EmailVerificationService {
     private readonly mail: MailService,
     private readonly audit: AuditService,
     private readonly limiter: EmailAttemptLimiter,
+    private readonly events: AccountEvents,
   ) {}
 
   /**
@@ -33,8 +35,10 @@ export class EmailVerificationService {
    * after auditing it in the token's tenant (the platform chain when the token is unknown).
    */
   async verify(token: string): Promise<void> {
+    let verified: { tenantId: string; userId: string } | undefined;
     try {
       await this.tokens.consume(token, 'email_verification', async (em, ref) => {
+        verified = { tenantId: ref.tenantId, userId: ref.userId };
         const { userActivated, tenantActivated } = await this.repo.markEmailVerified(em, ref);
         await this.audit.record(
           {
@@ -61,6 +65,7 @@ export class EmailVerificationService {
       }
       throw err;
     }
+    if (verified) await this.events.publish({ type: 'user.profile_changed', ...verified });
   }
 
   /**

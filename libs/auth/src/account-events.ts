@@ -10,7 +10,10 @@ export type AccountEvent =
   | { type: 'user.password_changed'; tenantId: string; userId: string; reason: 'change' | 'reset' | 'activation' }
   /** Gained a tier-3 permission (e.g. promoted to admin): sessions from a weaker login end, so MFA applies. */
   | { type: 'user.elevated'; tenantId: string; userId: string }
-  | { type: 'tenant.suspended'; tenantId: string };
+  | { type: 'tenant.suspended'; tenantId: string }
+  /** Display data changed (name, email verification; a tenant's name or slug): caches drop it. */
+  | { type: 'user.profile_changed'; tenantId: string; userId: string }
+  | { type: 'tenant.profile_changed'; tenantId: string };
 
 type Handler = (event: AccountEvent) => Promise<void> | void;
 

@@ -6,3 +6,4 @@ export * from './brute-force.service';
 export * from './login.service';
 export * from './sessions.module';
 export * from './login-gate';
+export * from './profile-cache.service';

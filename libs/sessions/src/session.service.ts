@@ -73,6 +73,8 @@ export class SessionService implements OnModuleInit {
   onModuleInit(): void {
     // Credential and status changes end every session of the user, on every instance.
     this.events.subscribe(async (e) => {
+      // Display data only: nothing to revoke (the profile cache drops it, see ProfileCache).
+      if (e.type === 'user.profile_changed' || e.type === 'tenant.profile_changed') return;
       if (e.type === 'tenant.suspended') {
         await this.revokeTenantSessions(e.tenantId, 'tenant_suspended');
         return;

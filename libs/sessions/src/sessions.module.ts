@@ -11,6 +11,7 @@ import { LocalStrategy } from './local.strategy';
 import { LoginGates } from './login-gate';
 import { LoginService } from './login.service';
 import { MeSessionController } from './me.controller';
+import { ProfileCache } from './profile-cache.service';
 import { SessionService } from './session.service';
 import { AuthSessionsController, UserSessionsController } from './sessions.controller';
 import { TokenCache } from './token-cache.service';
@@ -34,6 +35,7 @@ import { UserSessionsService } from './user-sessions.service';
     JwtAuthenticator,
     UserSessionsService,
     LoginGates,
+    ProfileCache,
   ],
   exports: [SessionService, AccessTokenService, TokenCache, LoginGates],
 })

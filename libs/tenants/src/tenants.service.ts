@@ -278,6 +278,7 @@ export class TenantsService {
       if (input.status === 'suspended' && result.status === 'suspended') {
         await this.events.publish({ type: 'tenant.suspended', tenantId: id });
       }
+      if (name !== undefined) await this.events.publish({ type: 'tenant.profile_changed', tenantId: id });
       return result;
     });
   }

@@ -32,7 +32,7 @@ export class SelfService {
   ) {}
 
   async updateName(principal: UserPrincipal, name: string): Promise<User> {
-    return this.db.withTenant(principal.tenantId, async (em) => {
+    const updated = await this.db.withTenant(principal.tenantId, async (em) => {
       const user = await em.findOne(User, { id: principal.userId });
       if (!user) throw UsersErrors.notFound();
       if (user.name !== name) {
@@ -53,6 +53,8 @@ export class SelfService {
       }
       return user;
     });
+    await this.events.publish({ type: 'user.profile_changed', tenantId: principal.tenantId, userId: principal.userId });
+    return updated;
   }
 
   /**

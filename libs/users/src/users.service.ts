@@ -117,7 +117,7 @@ export class UsersService {
   /** Renames a user (the only profile field admins change here; roles move through RBAC). */
   async updateName(actor: UsersActor, userId: string, name: string): Promise<User> {
     const tenantId = await this.access.tenantOfUser(actor, userId);
-    return this.refusalsAudited(actor, tenantId, 'user.update', userId, () =>
+    const user = await this.refusalsAudited(actor, tenantId, 'user.update', userId, () =>
       this.db.withTenant(tenantId, async (em) => {
         const user = await this.load(em, userId);
         this.access.assertMayManage(actor, user);
@@ -129,6 +129,8 @@ export class UsersService {
         return user;
       }),
     );
+    await this.events.publish({ type: 'user.profile_changed', tenantId, userId });
+    return user;
   }
 
   /**
