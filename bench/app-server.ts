@@ -44,6 +44,8 @@ async function primary(workers: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     for (let i = 0; i < workers; i++) {
       const w = cluster.fork({ ...process.env, PORT: String(port) });
+      // A worker stopped while the primary still talks to it: EPIPE on the channel, not a crash.
+      w.on('error', () => undefined);
       w.on('message', (m: { type?: string }) => {
         if (m?.type === 'ready' && ++ready === workers) resolve();
       });
@@ -54,6 +56,8 @@ async function primary(workers: number): Promise<void> {
 }
 
 async function worker(): Promise<void> {
+  // Closing after the primary is gone: the channel write fails (EPIPE) — nothing to report to.
+  process.on('error', () => undefined);
   const config = loadConfig(process.env);
   const app = await createApiApp(config);
   await app.listen({ port: config.http.port, host: '127.0.0.1' });

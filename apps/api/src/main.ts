@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   }
   if (config.http.workers > 1 && cluster.isPrimary) return primary(config);
   // A worker's primary has applied the migrations already.
+  // A worker closing after its primary is gone fails to write the channel (EPIPE): not a crash.
+  if (cluster.isWorker) process.on('error', () => undefined);
   const runtime = await prepareRuntime(config, cluster.isWorker ? { migrate: false } : {});
   const app = await createApiApp(runtime.config);
   const stop = async () => {
@@ -52,7 +54,8 @@ async function main(): Promise<void> {
 async function primary(config: TesseraConfig): Promise<void> {
   await (await prepareRuntime(config)).stop();
   let stopping = false;
-  const fork = () => cluster.fork();
+  // A worker that dies while the primary talks to it is an EPIPE on its channel, not a crash.
+  const fork = () => cluster.fork().on('error', () => undefined);
   for (let i = 0; i < config.http.workers; i++) fork();
   cluster.on('exit', (worker, code) => {
     if (stopping) return;
