@@ -397,25 +397,41 @@ export class ApiKeysService implements OnModuleInit {
     await this.audit.record({ action: 'access.denied', decision: 'deny', outcome: 'failure', tenantId: p.tenantId, ...principalAudit(p), target, reason, params: { tenantId } });
   }
 
-  /** 4xx refusals (not 404s of the caller's own making: those are audited as denials) write a failure row. */
-  private async refusalsAudited<T>(p: Principal, tenantId: string, action: string, targetId: string | null, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof ProblemError && err.status >= 400 && err.status < 500) {
-        const denied = err.status === 403 || err.status === 404;
-        await this.audit.record({
-          action: denied ? 'access.denied' : action,
-          outcome: 'failure',
-          decision: 'deny',
-          tenantId: p.tenantId,
-          ...principalAudit(p),
-          target: { type: action.split('.')[0]!, id: targetId },
-          reason: `${action}: ${err.code}${err.extensions.scopes ? ` (${(err.extensions.scopes as string[]).join(', ')})` : ''}`,
-          params: { tenantId },
-        });
-      }
-      throw err;
+  private refusalsAudited<T>(p: Principal, tenantId: string, action: string, targetId: string | null, fn: () => Promise<T>): Promise<T> {
+    return credentialRefusalsAudited(this.audit, p, tenantId, action, targetId, fn);
+  }
+
+}
+
+/**
+ * Machine-credential management (keys, S2S tokens, OAuth clients): a 4xx refusal writes one
+ * failure row — `access.denied` for 403/404 (out of reach), else the action itself — in the
+ * caller's tenant, with the problem code (and refused scopes) as the reason.
+ */
+export async function credentialRefusalsAudited<T>(
+  audit: AuditService,
+  p: Principal,
+  tenantId: string,
+  action: string,
+  targetId: string | null,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ProblemError && err.status >= 400 && err.status < 500) {
+      const denied = err.status === 403 || err.status === 404;
+      await audit.record({
+        action: denied ? 'access.denied' : action,
+        outcome: 'failure',
+        decision: 'deny',
+        tenantId: p.tenantId,
+        ...principalAudit(p),
+        target: { type: action.split('.')[0]!, id: targetId },
+        reason: `${action}: ${err.code}${err.extensions.scopes ? ` (${(err.extensions.scopes as string[]).join(', ')})` : ''}`,
+        params: { tenantId },
+      });
     }
+    throw err;
   }
 }

@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { ApiKeysErrors, effectiveFor, normalizeScopes, scopesNotHeld } from '@tessera/api-keys';
+import { ApiKeysErrors, credentialRefusalsAudited, effectiveFor, normalizeScopes, scopesNotHeld } from '@tessera/api-keys';
 import { AuditService } from '@tessera/audit';
 import { AccountEvents, actingTenantId, AuthorizationCache, GeneralRole, Principal, principalAudit, roleRank } from '@tessera/auth';
 import { SecretDigest } from '@tessera/crypto';
@@ -267,24 +267,8 @@ export class OAuthClientsService implements OnModuleInit {
     throw OAuthClientErrors.notFound();
   }
 
-  private async refusalsAudited<T>(p: Principal, tenantId: string, action: string, targetId: string | null, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof ProblemError && err.status >= 400 && err.status < 500) {
-        const denied = err.status === 403 || err.status === 404;
-        await this.audit.record({
-          action: denied ? 'access.denied' : action,
-          outcome: 'failure',
-          decision: 'deny',
-          tenantId: p.tenantId,
-          ...principalAudit(p),
-          target: { type: 'oauth_client', id: targetId },
-          reason: `${action}: ${err.code}${err.extensions.scopes ? ` (${(err.extensions.scopes as string[]).join(', ')})` : ''}`,
-          params: { tenantId },
-        });
-      }
-      throw err;
-    }
+  private refusalsAudited<T>(p: Principal, tenantId: string, action: string, targetId: string | null, fn: () => Promise<T>): Promise<T> {
+    return credentialRefusalsAudited(this.audit, p, tenantId, action, targetId, fn);
   }
+
 }
