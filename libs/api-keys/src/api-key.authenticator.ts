@@ -14,10 +14,9 @@ import {
 import { constantTimeEqualHex, SecretDigest } from '@tessera/crypto';
 import { ApiKeyRow, PreTenantLookup, TenantDb } from '@tessera/database';
 import { ProblemError, RequestContextStore, sendProblem } from '@tessera/http';
-import { KeyValueStore, KV_STORE } from '@tessera/store';
+import { ABSENT, KeyValueStore, KV_STORE, VersionedCache } from '@tessera/store';
 import type { FastifyInstance } from 'fastify';
 import { API_KEY_LIKE, parseApiKey } from './api-key-format';
-import { ABSENT, CredentialCache } from './credential-cache';
 import { LastUsedRecorder } from './last-used.recorder';
 
 /** What the store keeps about a key: enough to verify it and build the principal without PostgreSQL. */
@@ -77,7 +76,7 @@ export function toCachedKey(row: ApiKeyRow): CachedKey {
 @Injectable()
 export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnApplicationShutdown {
   readonly name = 'bearer-api-key';
-  readonly cache: CredentialCache<CachedKey>;
+  readonly cache: VersionedCache<CachedKey>;
   readonly lastUsed: LastUsedRecorder;
   /** key id → owner: immutable facts, so the owner's authorization joins the first round trip. */
   private readonly owners = new Map<string, string>();
@@ -93,7 +92,7 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
     private readonly adapter: HttpAdapterHost,
     db: TenantDb,
   ) {
-    this.cache = new CredentialCache<CachedKey>(store, 'ak:', ENTRY_TTL_MS);
+    this.cache = new VersionedCache<CachedKey>(store, 'ak:', ENTRY_TTL_MS);
     this.lastUsed = new LastUsedRecorder(db, 'api_keys');
     this.store = store;
   }

@@ -1,7 +1,6 @@
 export * from './api-key-format';
 export * from './api-keys.errors';
 export * from './scopes';
-export * from './credential-cache';
 export * from './last-used.recorder';
 export * from './api-key.authenticator';
 export * from './api-keys.service';

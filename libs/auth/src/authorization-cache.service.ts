@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PreTenantLookup } from '@tessera/database';
-import { KeyValueStore, KV_STORE, parseVersioned } from '@tessera/store';
+import { ABSENT, KeyValueStore, KV_STORE, VersionedCache } from '@tessera/store';
 import {
   BUILTIN_TASK_ROLES,
   GENERAL_ROLE_PERMISSIONS,
@@ -30,10 +30,6 @@ interface Stored {
 
 /** Entries and tombstones outlive every access token (15 min) so no stale reader outlives them. */
 const TTL_MS = 30 * 60_000;
-/** Tombstones take even slots, data odd ones: data read at version v beats a tombstone of v only. */
-const dataSlot = (v: number) => v * 2 + 1;
-const tombstoneSlot = (v: number) => v * 2;
-const TOMBSTONE = '-';
 
 export function effectivePermissions(
   role: GeneralRole,
@@ -58,37 +54,25 @@ export function effectivePermissions(
  */
 @Injectable()
 export class AuthorizationCache {
-  /** Parsed entries by raw value: most requests see the same few strings. */
-  private readonly parsed = new Map<string, UserAuthz>();
+  private readonly cache: VersionedCache<Stored, UserAuthz>;
 
   constructor(
     @Inject(KV_STORE) private readonly store: KeyValueStore,
     private readonly lookup: PreTenantLookup,
-  ) {}
+  ) {
+    this.cache = new VersionedCache<Stored, UserAuthz>(store, 'authz:', TTL_MS, (s, version) =>
+      isGeneralRole(s.r) ? { version, role: s.r, status: s.s, taskRoles: s.t, permissions: effectivePermissions(s.r, s.t, s.c) } : null,
+    );
+  }
 
   key(userId: string): string {
-    return `authz:${userId}`;
+    return this.cache.key(userId);
   }
 
   /** A raw cache value → authz, or null when missing or invalidated. */
   parse(raw: string | null): UserAuthz | null {
-    if (raw === null) return null;
-    const hit = this.parsed.get(raw);
-    if (hit) return hit;
-    const v = parseVersioned(raw);
-    if (!v || v.value === TOMBSTONE || v.version % 2 === 0) return null;
-    const s = JSON.parse(v.value) as Stored;
-    if (!isGeneralRole(s.r)) return null;
-    const authz: UserAuthz = {
-      version: (v.version - 1) / 2,
-      role: s.r,
-      status: s.s,
-      taskRoles: s.t,
-      permissions: effectivePermissions(s.r, s.t, s.c),
-    };
-    if (this.parsed.size >= 10_000) this.parsed.clear();
-    this.parsed.set(raw, authz);
-    return authz;
+    const authz = this.cache.parse(raw);
+    return authz === ABSENT ? null : authz;
   }
 
   /** From PostgreSQL, then offered to the cache (kept only if nothing newer is there). */
@@ -96,18 +80,7 @@ export class AuthorizationCache {
     const row = await this.lookup.userAuthz(userId, tenantId);
     if (!row || !isGeneralRole(row.role)) return null;
     const version = Number(row.version);
-    const stored: Stored = {
-      r: row.role,
-      s: row.status,
-      t: row.task_roles,
-      c: row.custom_permissions,
-    };
-    await this.store.setIfNewer(
-      this.key(userId),
-      dataSlot(version),
-      JSON.stringify(stored),
-      TTL_MS,
-    );
+    await this.cache.offer(userId, version, { r: row.role, s: row.status, t: row.task_roles, c: row.custom_permissions });
     return {
       version,
       role: row.role,
@@ -129,12 +102,6 @@ export class AuthorizationCache {
    * store is down the change fails with it (503), so no change goes unannounced.
    */
   async invalidate(changes: { userId: string; version: number | string }[]): Promise<void> {
-    for (const c of changes)
-      await this.store.setIfNewer(
-        this.key(c.userId),
-        tombstoneSlot(Number(c.version)),
-        TOMBSTONE,
-        TTL_MS,
-      );
+    for (const c of changes) await this.cache.invalidate(c.userId, c.version);
   }
 }

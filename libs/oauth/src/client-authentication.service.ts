@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
-import { CredentialCache, ABSENT } from '@tessera/api-keys';
 import { AuthorizationCache, delegatedPermissions, DelegatedPrincipal, UserAuthz } from '@tessera/auth';
 import { InjectConfig, TesseraConfig } from '@tessera/config';
 import { constantTimeEqualHex, SecretDigest } from '@tessera/crypto';
 import { OAuthClientRow, PreTenantLookup } from '@tessera/database';
-import { KeyValueStore, KV_STORE } from '@tessera/store';
+import { ABSENT, KeyValueStore, KV_STORE, VersionedCache } from '@tessera/store';
 import type { FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, JSONWebKeySet, jwtVerify } from 'jose';
@@ -76,7 +75,7 @@ export function param(body: Record<string, unknown>, name: string): string | und
  */
 @Injectable()
 export class ClientAuthentication {
-  readonly cache: CredentialCache<CachedClient>;
+  readonly cache: VersionedCache<CachedClient>;
   private readonly owners = new Map<string, string>();
   private readonly jwks = new Map<string, ReturnType<typeof createLocalJWKSet>>();
   readonly issuer: string;
@@ -89,7 +88,7 @@ export class ClientAuthentication {
     private readonly audit: AuditService,
     @InjectConfig() config: TesseraConfig,
   ) {
-    this.cache = new CredentialCache<CachedClient>(store, 'oc:', ENTRY_TTL_MS);
+    this.cache = new VersionedCache<CachedClient>(store, 'oc:', ENTRY_TTL_MS);
     this.issuer = config.http.publicUrl;
   }
 

@@ -2,3 +2,4 @@ export * from './store';
 export * from './memory.store';
 export * from './redis.store';
 export * from './store.module';
+export * from './versioned-cache';
