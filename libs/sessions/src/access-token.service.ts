@@ -61,26 +61,15 @@ export class AccessTokenService {
     auth_time: number;
     client_id?: string;
   }): Promise<{ token: string; jti: string; expiresIn: number }> {
-    const { kid, key } = await this.keys.signingKey();
-    const jti = randomBytes(16).toString('base64url');
-    const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({
+    const { token, jti, expiresIn } = await this.sign(c.sub, {
       tid: c.tid,
       sid: c.sid,
       amr: c.amr,
       acr: c.acr,
       auth_time: c.auth_time,
       client_id: c.client_id ?? FIRST_PARTY_CLIENT_ID,
-    })
-      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
-      .setIssuer(this.issuer)
-      .setAudience(this.audience)
-      .setSubject(c.sub)
-      .setIssuedAt(now)
-      .setExpirationTime(now + ACCESS_TOKEN_TTL_S)
-      .setJti(jti)
-      .sign(key);
-    return { token, jti, expiresIn: ACCESS_TOKEN_TTL_S };
+    });
+    return { token, jti, expiresIn };
   }
 
   /**
@@ -89,14 +78,19 @@ export class AccessTokenService {
    * token. Same key, issuer, audience and lifetime as session tokens.
    */
   async issueForClient(c: { sub: string; tid: string; client_id: string; scope: string }): Promise<{ token: string; jti: string; iat: number; expiresIn: number }> {
+    return this.sign(c.sub, { tid: c.tid, client_id: c.client_id, scope: c.scope });
+  }
+
+  /** The one place an access token is made: ES256, `typ: at+jwt`, our key, issuer, audience and lifetime. */
+  private async sign(sub: string, claims: JWTPayload): Promise<{ token: string; jti: string; iat: number; expiresIn: number }> {
     const { kid, key } = await this.keys.signingKey();
     const jti = randomBytes(16).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ tid: c.tid, client_id: c.client_id, scope: c.scope })
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
       .setIssuer(this.issuer)
       .setAudience(this.audience)
-      .setSubject(c.sub)
+      .setSubject(sub)
       .setIssuedAt(now)
       .setExpirationTime(now + ACCESS_TOKEN_TTL_S)
       .setJti(jti)
