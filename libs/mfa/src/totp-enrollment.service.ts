@@ -1,3 +1,4 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
 import { EnrollmentPrincipal, principalAudit, UserPrincipal } from '@tessera/auth';
@@ -130,12 +131,7 @@ export class TotpEnrollmentService {
       const check = await checkTotp(secret, code);
       if (!check.valid) return 'wrong' as const;
       if (!(await this.repo.activateTotp(em, account.id, check.step))) return 'none' as const;
-      await this.repo.replaceRecoveryCodes(
-        em,
-        account.tenantId,
-        account.id,
-        codes.map((c) => this.crypto.recoveryDigest(c)!),
-      );
+      await this.storeRecoveryCodes(em, account, codes);
       if (
         p.kind === 'mfa_enrollment' &&
         !(await this.repo.consumeChallenge(em, p.tokenId, 'enrolled'))
@@ -242,12 +238,7 @@ export class TotpEnrollmentService {
     );
     const codes = newRecoveryCodes();
     await this.repo.tx(account.tenantId, async (em) => {
-      await this.repo.replaceRecoveryCodes(
-        em,
-        account.tenantId,
-        account.id,
-        codes.map((c) => this.crypto.recoveryDigest(c)!),
-      );
+      await this.storeRecoveryCodes(em, account, codes);
       await this.audit.record(
         {
           action: 'mfa.recovery_codes.generate',
@@ -273,6 +264,11 @@ export class TotpEnrollmentService {
       change: 'recovery-codes-regenerated',
     });
     return { recovery_codes: codes };
+  }
+
+  /** A new set of recovery codes replaces the old one; only their digests are stored. */
+  private storeRecoveryCodes(em: EntityManager, account: MfaAccount, codes: string[]): Promise<void> {
+    return this.repo.replaceRecoveryCodes(em, account.tenantId, account.id, codes.map((c) => this.crypto.recoveryDigest(c)!));
   }
 
   private async loaded(p: UserPrincipal | EnrollmentPrincipal) {

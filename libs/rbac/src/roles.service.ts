@@ -49,8 +49,8 @@ const GENERAL_DESCRIPTIONS: Record<string, string> = {
   system_admin: 'The whole platform, including tier-4 operations.',
 };
 
-/** The built-in roles as the API lists them: general roles, then task roles. */
-export function builtinRoles(): RoleDto[] {
+/** The built-in roles as the API lists them: general roles, then task roles (fixed: built once). */
+function builtinRoles(): RoleDto[] {
   const general = GENERAL_ROLES.map<RoleDto>((name) => ({
     id: name,
     name,
@@ -76,6 +76,8 @@ export function builtinRoles(): RoleDto[] {
   return [...general, ...task];
 }
 
+export const BUILTIN_ROLES: readonly RoleDto[] = builtinRoles();
+
 const SELECT = `select r.id, r.tenant_id, r.name, r.description, r.permissions, r.created_at, r.updated_at,
                        (select count(*) from user_roles ur where ur.role_id = r.id)::int as holders
                   from roles r`;
@@ -100,11 +102,11 @@ export class RolesService {
     const rows = await this.db.withTenant(tenantId, (em) =>
       em.execute<RoleRow[]>(`${SELECT} where r.tenant_id = ? order by r.name`, [tenantId]),
     );
-    return [...builtinRoles(), ...rows.map(toDto)];
+    return [...BUILTIN_ROLES, ...rows.map(toDto)];
   }
 
   async get(p: Principal, id: string): Promise<RoleDto> {
-    const builtin = builtinRoles().find((r) => r.id === id);
+    const builtin = BUILTIN_ROLES.find((r) => r.id === id);
     if (builtin) return builtin;
     const tenantId = actingTenantId(p);
     return this.db.withTenant(tenantId, async (em) => toDto(await this.load(em, p, tenantId, id)));
