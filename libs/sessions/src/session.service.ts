@@ -71,16 +71,29 @@ export class SessionService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    // Credential and status changes end every session of the user, on every instance.
+    // Credential, status and privilege changes end sessions, on every instance. Every event
+    // type is named here: a new one must say whether it revokes (the compiler insists).
     this.events.subscribe(async (e) => {
-      // Display data only: nothing to revoke (the profile cache drops it, see ProfileCache).
-      if (e.type === 'user.profile_changed' || e.type === 'tenant.profile_changed') return;
-      if (e.type === 'tenant.suspended') {
-        await this.revokeTenantSessions(e.tenantId, 'tenant_suspended');
-        return;
+      switch (e.type) {
+        case 'tenant.suspended':
+          await this.revokeTenantSessions(e.tenantId, 'tenant_suspended');
+          return;
+        case 'user.password_changed':
+          await this.revokeUserSessions(e.tenantId, e.userId, `password_${e.reason}`);
+          return;
+        case 'user.disabled':
+        case 'user.deleted':
+        case 'user.elevated':
+          await this.revokeUserSessions(e.tenantId, e.userId, e.type.replace('user.', 'user_'));
+          return;
+        case 'user.profile_changed':
+        case 'tenant.profile_changed':
+          return; // display data only (ProfileCache drops it)
+        default: {
+          const unhandled: never = e;
+          throw new Error(`unhandled account event ${JSON.stringify(unhandled)}`);
+        }
       }
-      const reason = e.type === 'user.password_changed' ? `password_${e.reason}` : e.type.replace('user.', 'user_');
-      await this.revokeUserSessions(e.tenantId, e.userId, reason);
     });
   }
 
