@@ -3,7 +3,7 @@
  * samples fall, by function (self time) and by package or source folder, optionally only
  * after the first N seconds (server start-up and TypeScript compilation come first).
  *
- *   node -r @swc-node/register bench/cpu-profile.ts <file.cpuprofile> [--skip-seconds N] [--top N]
+ *   node -r @swc-node/register bench/cpu-profile.ts <file.cpuprofile> [--skip-seconds N] [--top N] [--inclusive]
  */
 import { readFileSync } from 'node:fs';
 
@@ -81,6 +81,25 @@ function main(): void {
   );
   print('self time by package / source folder', byArea);
   print('self time by function', byFn);
+  // --inclusive: time with the function anywhere on the stack (each sample counted once per
+  // function), to see what a whole step costs (a guard, a hook, a Redis call).
+  if (process.argv.includes('--inclusive')) {
+    const parent = new Map<number, number>();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const incl = new Map<string, number>();
+    for (const [id, us] of self) {
+      const seen = new Set<string>();
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const { functionName, url, lineNumber } = byId.get(cur)!.callFrame;
+        if (!url) continue;
+        const key = `${functionName || '(anonymous)'} ${area(url, functionName)}:${url.split('/').pop()}:${lineNumber + 1}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        incl.set(key, (incl.get(key) ?? 0) + us);
+      }
+    }
+    print('inclusive time by function', incl);
+  }
 }
 
 main();

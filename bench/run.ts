@@ -145,9 +145,10 @@ async function runServerGroup(
   const profDir = process.env.BENCH_CPU_PROF_DIR;
   const server = spawnTsChild(def.entry, {
     env: serverEnv(kind, ctx.nodeEnv, ctx.db, ctx.store, join(ctx.workDir, 'data')),
-    execArgv: profDir
-      ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`, `--cpu-prof-name=${kind}.cpuprofile`]
-      : undefined,
+    execArgv: [
+      ...(def.tessera ? (process.env.BENCH_XFLAGS ?? '').split(' ').filter(Boolean) : []),
+      ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`, `--cpu-prof-name=${kind}.cpuprofile`] : []),
+    ],
     stdoutFd: fd,
     timeoutMs: SERVER_START_TIMEOUT_MS,
     maxLifetimeMs: CHILD_LIFETIME_MS,

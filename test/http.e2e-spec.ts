@@ -72,12 +72,31 @@ describe('HTTP conventions', () => {
     });
   });
 
-  it('sends security headers', async () => {
+  it('sends the OWASP REST security headers on JSON answers, nothing HTML-only', async () => {
     const res = await t.http.get('/health/live');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['strict-transport-security']).toMatch(/max-age=31536000/);
-    expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-dns-prefetch-control']).toBeUndefined();
+    expect(res.headers['origin-agent-cluster']).toBeUndefined();
+  });
+
+  it("sends helmet's page headers on the /docs UI, whose scripts and styles load from 'self'", async () => {
+    const res = await t.http.get('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+  });
+
+  it('lets cacheable public documents (JWKS) replace the default no-store', async () => {
+    const res = await t.http.get('/.well-known/jwks.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toMatch(/^public, max-age=\d+/);
   });
 
   it('allows CORS only for configured origins', async () => {

@@ -1,5 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { FixturesModule } from './fixtures/fixtures.controller';
-import { describeRedis, startApp, TestApp, uniquePrefix } from './support/app';
+import { describeRedis, sql, startApp, TestApp, uniquePrefix } from './support/app';
+import { asUser, createTenant, createUser, TestAuthModule } from './support/test-auth';
+
+async function auditedRequests(ids: string[]): Promise<string[]> {
+  const rows = await sql<{ request_id: string }>('select request_id from audit_events where request_id = any($1::text[])', [ids]);
+  return rows.map((r) => r.request_id);
+}
 
 describe('rate limits (in-memory, embedded default)', () => {
   it('answers 429 with Retry-After past the limit', async () => {
@@ -27,6 +34,40 @@ describe('rate limits (in-memory, embedded default)', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('per-IP limit and credentials', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ RATE_LIMIT_DEFAULT_PER_MINUTE: '3' }, { extraModules: [FixturesModule, TestAuthModule] });
+  });
+  afterAll(() => t.close());
+
+  it('does not count authenticated callers per IP (their tenant and credential buckets do)', async () => {
+    const tenant = await createTenant();
+    const u = await createUser({ tenantId: tenant.id });
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await t.http.get('/v1/me').set(asUser(u.id))).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+  });
+
+  it('counts refused credentials per IP: past the limit 429, and the refusals stop being audited', async () => {
+    const ids = Array.from({ length: 5 }, () => `badtok-${randomUUID()}`);
+    const statuses = [];
+    for (const id of ids) {
+      const res = await t.http.get('/v1/me').set('authorization', 'Bearer not.a-valid.token').set('x-request-id', id);
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    expect((await auditedRequests(ids)).sort()).toEqual(ids.slice(0, 3).sort());
+  });
+
+  it('counts a public route per IP even when a credential is sent to it', async () => {
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await t.http.get('/test-fixtures/limited').set('authorization', 'Bearer anything')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    expect((await t.http.get('/test-fixtures/limited').set('authorization', 'Bearer anything')).status).toBe(429);
   });
 });
 

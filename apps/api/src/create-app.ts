@@ -3,8 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { TesseraConfig } from '@tessera/config';
-import { computeSecurityHeaders, createLogger, genRequestId, HttpMetrics, PinoNestLogger, registerHttpHooks } from '@tessera/http';
-import { LogController } from 'fastify';
+import { createLogger, genRequestId, HttpMetrics, PinoNestLogger, registerHttpHooks, securityHeadersFor } from '@tessera/http';
+import { FastifyBaseLogger, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 
@@ -32,22 +32,29 @@ export async function createApiApp(config: TesseraConfig, options: CreateAppOpti
     genReqId: genRequestId,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // Fastify would build a child logger (bound to the request id) for every request; we
+    // never log through request.log (the access line and errors carry reqId themselves).
+    childLoggerFactory: (parent: FastifyBaseLogger) => parent,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.extraModules), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  registerHttpHooks(fastify, logger, app.get(HttpMetrics), computeSecurityHeaders());
+  registerHttpHooks(fastify, logger, app.get(HttpMetrics), securityHeadersFor());
   // Errors raised by Fastify itself (body too large, malformed JSON) reach Nest's error
   // handler and so the ProblemDetailsFilter: they are problem+json too.
 
-  app.enableCors({
-    origin: config.http.corsOrigins.length ? config.http.corsOrigins : false,
-    credentials: false,
-    exposedHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy'],
-    maxAge: 600,
-  });
+  // CORS only where browsers on other origins are meant to call us (CORS_ORIGINS); with none
+  // configured there is nothing to allow, and no CORS hook on every request.
+  if (config.http.corsOrigins.length) {
+    app.enableCors({
+      origin: config.http.corsOrigins,
+      credentials: false,
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy'],
+      maxAge: 600,
+    });
+  }
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ProblemError, RequestContextStore } from '@tessera/http';
+import { RateLimitGuard } from '@tessera/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { AccessDenials } from './access-denials';
 import { AuthenticatorRegistry } from './authenticator.registry';
@@ -8,7 +9,8 @@ import { IS_PUBLIC } from './public.decorator';
 
 /**
  * Deny by default: a route without @Public() needs a credential that one registered
- * authenticator accepts. Every refusal is audited (decision deny) before the 401.
+ * authenticator accepts. Every refusal is audited (decision deny) before the 401, unless
+ * the client IP is over its limit for refused credentials (429, not audited).
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
@@ -16,15 +18,20 @@ export class AuthenticationGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly registry: AuthenticatorRegistry,
     private readonly denials: AccessDenials,
+    private readonly perIp: RateLimitGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic) return true;
+    // A public route never authenticates: a credential sent to it counts per IP like none.
+    if (isPublic) {
+      await this.perIp.countDeferred(context);
+      return true;
+    }
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if ('access_token' in ((request.query as object | undefined) ?? {})) {
-      await this.deny('token_in_query');
+      await this.refuse(context, 'token_in_query');
       throw ProblemError.unauthorized('Send credentials in the Authorization header, never in the URL.', 'Bearer realm="tessera", error="invalid_request"');
     }
     const authorization = request.headers.authorization;
@@ -34,7 +41,7 @@ export class AuthenticationGuard implements CanActivate {
     }
     const authenticator = this.registry.find(authorization);
     if (!authenticator) {
-      await this.deny('unsupported_credentials');
+      await this.refuse(context, 'unsupported_credentials');
       throw ProblemError.unauthorized('The credential is not valid.', 'Bearer realm="tessera", error="invalid_token"');
     }
     try {
@@ -46,9 +53,19 @@ export class AuthenticationGuard implements CanActivate {
       }
       return true;
     } catch (err) {
-      if (err instanceof ProblemError && err.status === 401) await this.deny(`invalid_credentials:${authenticator.name}`);
+      if (err instanceof ProblemError && err.status === 401) await this.refuse(context, `invalid_credentials:${authenticator.name}`);
       throw err;
     }
+  }
+
+  /**
+   * A presented credential was refused: it now counts against the client IP's limit (it
+   * skipped that limit up front, see RateLimitGuard) — past the limit the answer is 429 and
+   * nothing is audited, so a flood of bad tokens cannot turn into a flood of audit rows.
+   */
+  private async refuse(context: ExecutionContext, reason: string): Promise<void> {
+    await this.perIp.countDeferred(context);
+    await this.deny(reason);
   }
 
   private deny(reason: string): Promise<void> {

@@ -2,14 +2,31 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModuleOptions, ThrottlerRequest, ThrottlerStorage, InjectThrottlerOptions, InjectThrottlerStorage } from '@nestjs/throttler';
 import { InjectConfig, TesseraConfig } from '@tessera/config';
+import type { FastifyRequest } from 'fastify';
 import { RATE_LIMIT_CATEGORY, RateLimitCategory } from './rate-limit.decorator';
+
+/** Set on a request whose per-IP count was deferred until authentication had its say. */
+const DEFERRED = Symbol('tessera.perIpDeferred');
+type MaybeDeferred = FastifyRequest & { [DEFERRED]?: 'deferred' | 'counting' };
 
 /**
  * @nestjs/throttler's guard, keyed by the client IP that Fastify resolved once from
  * TRUSTED_PROXIES (`request.ip`), with per-category limits taken from configuration.
+ *
+ * Who is counted per IP:
+ * - `@RateLimit('auth')` routes (login, sign-up, activation, reset, MFA, token): always.
+ * - Requests without a credential (public routes, anonymous calls): always.
+ * - Requests that present a credential (an Authorization header) on any other route: only
+ *   if authentication FAILS (the authentication guard calls countDeferred()). An
+ *   authenticated caller is limited per tenant and per credential instead (ApiRateLimitGuard):
+ *   a per-IP limit on them would throttle a whole company behind one NAT address, and cost
+ *   every authenticated request a Redis round trip for nothing the buckets do not cover.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  /** Route category by handler, read once (Reflector walks metadata on every call). */
+  private readonly categories = new WeakMap<object, RateLimitCategory | 'none'>();
+
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
@@ -19,12 +36,32 @@ export class RateLimitGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  /**
+   * Counts, now, a request that skipped the per-IP limit because it carried a credential,
+   * once that credential was refused. Throws the throttler's 429 when the IP is over its
+   * limit (so a flood of bad tokens is cut off like any anonymous flood); a no-op for a
+   * request that was counted up front.
+   */
+  async countDeferred(context: ExecutionContext): Promise<void> {
+    const request = context.switchToHttp().getRequest<MaybeDeferred>();
+    if (request[DEFERRED] !== 'deferred') return;
+    request[DEFERRED] = 'counting';
+    await this.canActivate(context);
+  }
+
+  private category(context: ExecutionContext): RateLimitCategory | 'none' {
+    const handler = context.getHandler();
+    let category = this.categories.get(handler);
+    if (category === undefined) {
+      category =
+        this.reflector.getAllAndOverride<RateLimitCategory | undefined>(RATE_LIMIT_CATEGORY, [handler, context.getClass()]) ?? 'none';
+      this.categories.set(handler, category);
+    }
+    return category;
+  }
+
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
-    const category = this.reflector.getAllAndOverride<RateLimitCategory | undefined>(RATE_LIMIT_CATEGORY, [
-      props.context.getHandler(),
-      props.context.getClass(),
-    ]);
-    if (category === 'auth') {
+    if (this.category(props.context) === 'auth') {
       return super.handleRequest({ ...props, limit: this.config.rateLimit.authPerMinute, ttl: 60_000 });
     }
     return super.handleRequest(props);
@@ -34,8 +71,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     return String(req.ip);
   }
 
-  // Exposed for subclasses/tests; keeps the signature of the base class.
-  protected override async shouldSkip(_context: ExecutionContext): Promise<boolean> {
-    return false;
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<MaybeDeferred>();
+    if (request[DEFERRED] === 'counting' || !request.headers.authorization) return false;
+    if (this.category(context) === 'auth') return false;
+    request[DEFERRED] = 'deferred';
+    return true;
   }
 }
