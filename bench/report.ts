@@ -1,3 +1,4 @@
+import { productionNodeFlags } from '../apps/api/src/node-flags';
 import { cpus, loadavg, release, totalmem, type, arch } from 'node:os';
 import type { LoadSettings } from './load';
 import type {
@@ -273,7 +274,8 @@ export function renderReport(r: BenchReport): string {
     `- database: ${dbLine}; the app connects as the application role (RLS enforced)`,
     `- token/limit store: ${storeLine}`,
     `- NODE_ENV=${r.nodeEnv} for every server; Tessera servers write their stdout (pino, one JSON access line per request ` +
-      'at LOG_LEVEL=info, part of the measured cost) to a file',
+      'at LOG_LEVEL=info, part of the measured cost) to a file and run with the Node flags of `npm start` ' +
+      `(${productionNodeFlags().join(' ') || 'none'})`,
     `- load: autocannon in the parent process, ${r.settings.connections} connections (unless a scenario says otherwise), ` +
       `pipelining 1, ${r.settings.warmupSec} s warm-up then ${r.settings.durationSec} s measured, 127.0.0.1 only`,
     ...(r.servers.some((x) => x.kind === 'app-sessions')

@@ -10,6 +10,7 @@ import {
   startBenchServices,
 } from './database';
 import { LoadSettings, PreparedLoad, runScenario } from './load';
+import { productionNodeFlags } from '../apps/api/src/node-flags';
 import { ROOT, spawnTsChild, stopAllChildren } from './processes';
 import {
   AppLogCheck,
@@ -146,7 +147,8 @@ async function runServerGroup(
   const server = spawnTsChild(def.entry, {
     env: serverEnv(kind, ctx.nodeEnv, ctx.db, ctx.store, join(ctx.workDir, 'data')),
     execArgv: [
-      ...(def.tessera ? (process.env.BENCH_XFLAGS ?? '').split(' ').filter(Boolean) : []),
+      // Tessera servers run with production's Node flags (npm start / Dockerfile).
+      ...(def.tessera ? productionNodeFlags(ROOT) : []),
       ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`, `--cpu-prof-name=${kind}.cpuprofile`] : []),
     ],
     stdoutFd: fd,
