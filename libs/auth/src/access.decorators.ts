@@ -10,7 +10,7 @@ import {
   ApiForbiddenResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ProblemError, RequestContextStore } from '@tessera/http';
+import { ProblemError, requestContextOf } from '@tessera/http';
 import { Permission, PERMISSIONS, RiskTier, tierOf } from './permissions';
 import { CREDENTIAL_TYPES, CredentialKind, Principal, UserPrincipal } from './principal';
 
@@ -60,8 +60,8 @@ export function RequirePermissions(...args: (Permission | AccessOptions)[]) {
 
 /** The authenticated principal of this request (set by the authentication guard). */
 export const CurrentPrincipal = createParamDecorator(
-  (_data: unknown, _ctx: ExecutionContext): Principal => {
-    const principal = RequestContextStore.current()?.principal as Principal | undefined;
+  (_data: unknown, ctx: ExecutionContext): Principal => {
+    const principal = requestContextOf(ctx)?.principal as Principal | undefined;
     if (!principal) throw ProblemError.unauthorized();
     return principal;
   },
@@ -72,8 +72,8 @@ export const CurrentPrincipal = createParamDecorator(
  * The guard has already refused every other credential; this only narrows the type.
  */
 export const CurrentSession = createParamDecorator(
-  (_data: unknown, _ctx: ExecutionContext): UserPrincipal => {
-    const principal = RequestContextStore.current()?.principal as Principal | undefined;
+  (_data: unknown, ctx: ExecutionContext): UserPrincipal => {
+    const principal = requestContextOf(ctx)?.principal as Principal | undefined;
     if (!principal) throw ProblemError.unauthorized();
     if (principal.kind !== 'session')
       throw ProblemError.forbidden('This operation needs a signed-in person.');

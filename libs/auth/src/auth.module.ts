@@ -1,9 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { ApiRateLimitGuard, RateLimitGuard, RateLimitModule } from '@tessera/rate-limit';
+import { RateLimitModule } from '@tessera/rate-limit';
 import { AccessDenials } from './access-denials';
 import { AccountEvents } from './account-events';
 import { AuthenticationGuard } from './authentication.guard';
+import { AccessGuard } from './access.guard';
 import { AuthenticatorRegistry } from './authenticator.registry';
 import { AuthorizationCache } from './authorization-cache.service';
 import { PermissionGuard } from './permission.guard';
@@ -21,12 +22,12 @@ import { TenantContextGuard } from './tenant-context.guard';
   imports: [RateLimitModule, DiscoveryModule],
   providers: [
     AuthenticatorRegistry,
-    { provide: APP_GUARD, useExisting: RateLimitGuard },
-    { provide: APP_GUARD, useClass: AuthenticationGuard },
-    // Per tenant and per API key / S2S token / OAuth client: needs the authenticated caller.
-    { provide: APP_GUARD, useExisting: ApiRateLimitGuard },
-    { provide: APP_GUARD, useClass: TenantContextGuard },
-    { provide: APP_GUARD, useClass: PermissionGuard },
+    // One global guard running the chain in order (see AccessGuard); API limits (per tenant
+    // and per API key / S2S token / OAuth client) need the authenticated caller.
+    { provide: APP_GUARD, useClass: AccessGuard },
+    AuthenticationGuard,
+    TenantContextGuard,
+    PermissionGuard,
     TenantAccess,
     AccountEvents,
     AccessDenials,

@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { ProblemError, RequestContextStore } from '@tessera/http';
+import { HandlerMetadata, ProblemError, requestContextOf } from '@tessera/http';
 import { RateLimitGuard } from '@tessera/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { AccessDenials } from './access-denials';
@@ -15,20 +14,19 @@ import { IS_PUBLIC } from './public.decorator';
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
+    private readonly meta: HandlerMetadata,
     private readonly registry: AuthenticatorRegistry,
     private readonly denials: AccessDenials,
     private readonly perIp: RateLimitGuard,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     // A public route never authenticates: a credential sent to it counts per IP like none.
-    if (isPublic) {
-      await this.perIp.countDeferred(context);
-      return true;
-    }
+    if (this.meta.get<boolean>(IS_PUBLIC, context)) return this.perIp.countDeferred(context);
+    return this.authenticate(context);
+  }
 
+  private async authenticate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if ('access_token' in ((request.query as object | undefined) ?? {})) {
       await this.refuse(context, 'token_in_query');
@@ -46,7 +44,7 @@ export class AuthenticationGuard implements CanActivate {
     }
     try {
       const principal = await authenticator.authenticate(authorization, request);
-      const ctx = RequestContextStore.current();
+      const ctx = requestContextOf(context);
       if (ctx) {
         ctx.principal = principal;
         ctx.tenantId = principal.tenantId;

@@ -14,3 +14,4 @@ export * from './roles';
 export * from './access.decorators';
 export * from './tenant-access.service';
 export * from './account-events';
+export * from './access.guard';

@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { ProblemError, RequestContextStore } from '@tessera/http';
+import { HandlerMetadata, ProblemError, requestContextOf } from '@tessera/http';
 import { AccessDenials } from './access-denials';
 import { ACCESS_RULE, AccessRule } from './access.decorators';
 import { delegatedPermissions, PERMISSIONS, tierOf } from './permissions';
@@ -18,17 +17,16 @@ import { StepUpPolicy } from './step-up.policy';
 @Injectable()
 export class PermissionGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
+    private readonly meta: HandlerMetadata,
     private readonly denials: AccessDenials,
     private readonly stepUp: StepUpPolicy,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const principal = RequestContextStore.current()?.principal as Principal | undefined;
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.meta.get<boolean>(IS_PUBLIC, context)) return true;
+    const principal = requestContextOf(context)?.principal as Principal | undefined;
     if (!principal) throw ProblemError.unauthorized();
-    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, targets);
+    const rule = this.meta.get<AccessRule>(ACCESS_RULE, context);
     if (!rule) return this.refuse('route declares no access', principal, 0);
 
     if (!rule.credentials.includes(principal.kind)) {
@@ -57,7 +55,7 @@ export class PermissionGuard implements CanActivate {
         return this.refuse(reason, principal, rule.tier);
       }
     }
-    if (rule.tier >= 3) await this.stepUp.assert(principal, rule.tier);
+    if (rule.tier >= 3) return this.stepUp.assert(principal, rule.tier).then(() => true);
     return true;
   }
 

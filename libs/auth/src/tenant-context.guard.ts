@@ -1,7 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { isUuid } from '@tessera/database';
-import { ProblemError, RequestContextStore } from '@tessera/http';
+import { HandlerMetadata, ProblemError, RequestContext, requestContextOf } from '@tessera/http';
 import type { FastifyRequest } from 'fastify';
 import { AccessDenials } from './access-denials';
 import { Principal } from './principal';
@@ -18,20 +17,14 @@ import { TenantAccess } from './tenant-access.service';
 @Injectable()
 export class TenantContextGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
+    private readonly meta: HandlerMetadata,
     private readonly access: TenantAccess,
     private readonly denials: AccessDenials,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (
-      this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-        context.getHandler(),
-        context.getClass(),
-      ])
-    )
-      return true;
-    const ctx = RequestContextStore.current();
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.meta.get<boolean>(IS_PUBLIC, context)) return true;
+    const ctx = requestContextOf(context);
     const principal = ctx?.principal as Principal | undefined;
     if (!ctx || !principal) throw ProblemError.unauthorized();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
@@ -42,6 +35,10 @@ export class TenantContextGuard implements CanActivate {
       ctx.actingTenantId = principal.tenantId;
       return true;
     }
+    return this.actElsewhere(ctx, principal, requested);
+  }
+
+  private async actElsewhere(ctx: RequestContext, principal: Principal, requested: unknown): Promise<boolean> {
     if (typeof requested !== 'string' || !isUuid(requested)) {
       throw ProblemError.badRequest(
         'validation-failed',

@@ -1,6 +1,7 @@
 export * from './problem';
 export * from './problem-details.filter';
 export * from './request-context';
+export * from './handler-metadata';
 export * from './redact';
 export * from './logger';
 export * from './metrics';

@@ -31,3 +31,11 @@ export const RequestContextStore = {
     return storage.getStore();
   },
 };
+
+/**
+ * The context of the request a guard or parameter decorator is handling, read from the
+ * request itself (the same object the store holds): no async-context lookup on the hot path.
+ */
+export function requestContextOf(context: { switchToHttp(): { getRequest<T>(): T } }): RequestContext | undefined {
+  return context.switchToHttp().getRequest<{ tessera?: RequestContext | null }>().tessera ?? undefined;
+}

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
-import { RequestContextStore } from '@tessera/http';
+import { requestContextOf } from '@tessera/http';
 import { KeyValueStore, KV_STORE } from '@tessera/store';
 import type { FastifyReply } from 'fastify';
 import { ApiRateLimiter, LimitedCaller, rateLimited, rateLimitHeaders } from './api-rate-limiter.service';
@@ -23,9 +23,13 @@ export class ApiRateLimitGuard implements CanActivate {
     @Inject(KV_STORE) private readonly store: KeyValueStore,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const caller = RequestContextStore.current()?.principal as (LimitedCaller & { actorId?: string; userId?: string | null }) | undefined;
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const caller = requestContextOf(context)?.principal as (LimitedCaller & { actorId?: string; userId?: string | null }) | undefined;
     if (!caller) return true;
+    return this.limit(context, caller);
+  }
+
+  private async limit(context: ExecutionContext, caller: LimitedCaller & { actorId?: string; userId?: string | null }): Promise<boolean> {
     const outcome = await this.limiter.takeForCaller(caller);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.headers(rateLimitHeaders(outcome));

@@ -2,6 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModuleOptions, ThrottlerRequest, ThrottlerStorage, InjectThrottlerOptions, InjectThrottlerStorage } from '@nestjs/throttler';
 import { InjectConfig, TesseraConfig } from '@tessera/config';
+import { HandlerMetadata } from '@tessera/http';
 import type { FastifyRequest } from 'fastify';
 import { RATE_LIMIT_CATEGORY, RateLimitCategory } from './rate-limit.decorator';
 
@@ -24,16 +25,29 @@ type MaybeDeferred = FastifyRequest & { [DEFERRED]?: 'deferred' | 'counting' };
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  /** Route category by handler, read once (Reflector walks metadata on every call). */
-  private readonly categories = new WeakMap<object, RateLimitCategory | 'none'>();
-
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     @InjectConfig() private readonly config: TesseraConfig,
+    private readonly meta: HandlerMetadata,
   ) {
     super(options, storage, reflector);
+  }
+
+  /**
+   * What the guard chain (AccessGuard in @tessera/auth) calls: settled without a promise
+   * when nothing is to be counted now (a route that skips every throttler, like the health
+   * probes, or a credentialed request whose count is deferred); otherwise
+   * @nestjs/throttler's own canActivate.
+   */
+  check(context: ExecutionContext): Promise<boolean> | boolean {
+    if (this.skipsEveryThrottler(context) || this.defers(context)) return true;
+    return this.canActivate(context);
+  }
+
+  private skipsEveryThrottler(context: ExecutionContext): boolean {
+    return this.throttlers.every((t) => this.meta.get<boolean>(`THROTTLER:SKIP${t.name}`, context) === true);
   }
 
   /**
@@ -42,22 +56,15 @@ export class RateLimitGuard extends ThrottlerGuard {
    * limit (so a flood of bad tokens is cut off like any anonymous flood); a no-op for a
    * request that was counted up front.
    */
-  async countDeferred(context: ExecutionContext): Promise<void> {
+  countDeferred(context: ExecutionContext): Promise<boolean> | true {
     const request = context.switchToHttp().getRequest<MaybeDeferred>();
-    if (request[DEFERRED] !== 'deferred') return;
+    if (request[DEFERRED] !== 'deferred') return true;
     request[DEFERRED] = 'counting';
-    await this.canActivate(context);
+    return this.canActivate(context);
   }
 
-  private category(context: ExecutionContext): RateLimitCategory | 'none' {
-    const handler = context.getHandler();
-    let category = this.categories.get(handler);
-    if (category === undefined) {
-      category =
-        this.reflector.getAllAndOverride<RateLimitCategory | undefined>(RATE_LIMIT_CATEGORY, [handler, context.getClass()]) ?? 'none';
-      this.categories.set(handler, category);
-    }
-    return category;
+  private category(context: ExecutionContext): RateLimitCategory | undefined {
+    return this.meta.get<RateLimitCategory>(RATE_LIMIT_CATEGORY, context);
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
@@ -72,9 +79,15 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return this.defers(context);
+  }
+
+  /** A credential on a route other than the auth ones: counted only if it is refused. */
+  private defers(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<MaybeDeferred>();
-    if (request[DEFERRED] === 'counting' || !request.headers.authorization) return false;
-    if (this.category(context) === 'auth') return false;
+    if (request[DEFERRED] === 'counting') return false;
+    if (request[DEFERRED] === 'deferred') return true;
+    if (!request.headers.authorization || this.category(context) === 'auth') return false;
     request[DEFERRED] = 'deferred';
     return true;
   }

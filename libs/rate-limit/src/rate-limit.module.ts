@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerStorageService } from '@nestjs/throttler';
 import { TesseraConfig, TESSERA_CONFIG } from '@tessera/config';
+import { HandlerMetadata } from '@tessera/http';
 import { REDIS_CLIENT } from '@tessera/store';
 import type Redis from 'ioredis';
 import { EvalShaThrottlerStorage } from './evalsha-throttler.storage';
@@ -24,7 +25,9 @@ import { RateLimitGuard } from './rate-limit.guard';
       }),
     }),
   ],
-  providers: [RateLimitGuard, ApiRateLimiter, ApiRateLimitGuard],
-  exports: [RateLimitGuard, ApiRateLimiter, ApiRateLimitGuard, ThrottlerModule],
+  // HandlerMetadata: route metadata read once per route, for these guards and the rest of
+  // the chain in @tessera/auth (which imports this module).
+  providers: [RateLimitGuard, ApiRateLimiter, ApiRateLimitGuard, HandlerMetadata],
+  exports: [RateLimitGuard, ApiRateLimiter, ApiRateLimitGuard, ThrottlerModule, HandlerMetadata],
 })
 export class RateLimitModule {}
