@@ -6,6 +6,8 @@ export interface LoadSettings {
   durationSec: number;
   warmupSec: number;
   connections: number;
+  /** Times the whole sequence runs; each scenario reports its median round. */
+  rounds: number;
 }
 
 /** A scenario with what its setup returned, ready to be loaded. */

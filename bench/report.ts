@@ -278,6 +278,13 @@ export function renderReport(r: BenchReport): string {
       `(${productionNodeFlags().join(' ') || 'none'})`,
     `- load: autocannon in the parent process, ${r.settings.connections} connections (unless a scenario says otherwise), ` +
       `pipelining 1, ${r.settings.warmupSec} s warm-up then ${r.settings.durationSec} s measured, 127.0.0.1 only`,
+    ...(r.settings.rounds > 1
+      ? [
+          `- rounds: the whole sequence ran ${r.settings.rounds} times (BENCH_ROUNDS); every number below is the round with ` +
+            'the median req/s of its scenario (its latencies and CPU with it), every ratio is of those medians; the ' +
+            '"rounds" column lists each round\'s req/s, so the spread the shared machine caused is visible',
+        ]
+      : []),
     ...(r.servers.some((x) => x.kind === 'app-sessions')
       ? [
           '- rate limits: the Sessions scenarios run on **app-sessions**, started with RATE_LIMIT_AUTH_PER_MINUTE and ' +
@@ -316,15 +323,16 @@ export function renderReport(r: BenchReport): string {
     '',
     '## Summary',
     '',
-    '| scenario | server | req/s | p50 | p99 | non-2xx | errors | server CPU/req | CPU server / load gen / other |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | server | req/s | p50 | p99 | non-2xx | errors | server CPU/req | CPU server / load gen / other | rounds (req/s) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...r.results.map(
       (x) =>
         `| ${x.scenario.name}${x.scenario.informational ? ' _(info)_' : ''} | ${x.scenario.server} | ${n0(x.reqPerSec)} | ` +
-        `${ms(x.p50Ms)} | ${ms(x.p99Ms)} | ${x.non2xx} | ${x.errors} | ${usPerReq(x)} | ${cpuCell(x)} |`,
+        `${ms(x.p50Ms)} | ${ms(x.p99Ms)} | ${x.non2xx} | ${x.errors} | ${usPerReq(x)} | ${cpuCell(x)} | ` +
+        `${x.rounds ? x.rounds.map(n0).join(' / ') : '—'} |`,
     ),
     ...r.skipped.map(
-      (x) => `| ${x.name} | ${x.server} | skipped (${x.reason}) | — | — | — | — | — | — |`,
+      (x) => `| ${x.name} | ${x.server} | skipped (${x.reason}) | — | — | — | — | — | — | — |`,
     ),
     '',
     '"CPU server / load gen / other": cores used during the measured window by the server process, by the load ' +

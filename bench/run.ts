@@ -121,6 +121,31 @@ function sumRequests(results: ScenarioResult[]): number {
 }
 
 /** Scenarios grouped by server, in first-appearance order, so each server starts once. */
+/**
+ * Per scenario, the round with the median req/s (its latencies and CPU with it), plus every
+ * round's req/s. Two loads run together (a scenario and its `alongside`) take the round of
+ * the first one's median, so their numbers stay from one window.
+ */
+export function medianOfRounds(byRound: ScenarioResult[][]): ScenarioResult[] {
+  if (byRound.length === 1) return byRound[0]!;
+  const first = byRound[0]!;
+  const out: ScenarioResult[] = [];
+  for (let i = 0; i < first.length; i++) {
+    const x = first[i]!;
+    if (x.concurrentWith && out.some((o) => o.scenario.name === x.concurrentWith)) {
+      const partner = out.find((o) => o.scenario.name === x.concurrentWith)!;
+      const round = partner.rounds!.indexOf(partner.reqPerSec);
+      out.push({ ...byRound[round]![i]!, rounds: byRound.map((r) => r[i]!.reqPerSec) });
+      continue;
+    }
+    const samples = byRound.map((r) => r[i]!);
+    const sorted = [...samples].sort((a, b) => a.reqPerSec - b.reqPerSec);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    out.push({ ...median, rounds: samples.map((r) => r.reqPerSec) });
+  }
+  return out;
+}
+
 function groupByServer(list: Scenario[]): [ServerKind, Scenario[]][] {
   const groups = new Map<ServerKind, Scenario[]>();
   for (const s of list) groups.set(s.server, [...(groups.get(s.server) ?? []), s]);
@@ -232,6 +257,7 @@ async function main(): Promise<number> {
     durationSec: numberEnv('BENCH_DURATION', 10),
     warmupSec: numberEnv('BENCH_WARMUP', 2),
     connections: numberEnv('BENCH_CONNECTIONS', 50),
+    rounds: Math.max(1, Math.round(numberEnv('BENCH_ROUNDS', 3))),
   };
   const only = (process.env.BENCH_SCENARIOS ?? '')
     .split(',')
@@ -293,18 +319,26 @@ async function main(): Promise<number> {
   try {
     services = await startBenchServices(log, baseEnv(nodeEnv), CHILD_LIFETIME_MS);
     const { database: db, workDir } = services;
-    const results: ScenarioResult[] = [];
+    const byRound: ScenarioResult[][] = [];
     const appLogs: AppLogCheck[] = [];
-    for (const [kind, group] of groupByServer(scenarios)) {
-      const out = await runServerGroup(kind, group, { nodeEnv, db, store, workDir, settings });
-      results.push(...out.results);
-      if (out.logFile)
-        appLogs.push({
-          server: kind,
-          accessLines: await countAccessLines(out.logFile),
-          requests: sumRequests(out.results),
-        });
+    // Rounds: the whole sequence again, so each scenario is measured at several moments and
+    // a neighbour's burst on this shared machine moves one sample, not the result (median).
+    for (let round = 1; round <= settings.rounds; round++) {
+      if (settings.rounds > 1) log(`round ${round} of ${settings.rounds}`);
+      const results: ScenarioResult[] = [];
+      for (const [kind, group] of groupByServer(scenarios)) {
+        const out = await runServerGroup(kind, group, { nodeEnv, db, store, workDir, settings });
+        results.push(...out.results);
+        if (out.logFile)
+          appLogs.push({
+            server: kind,
+            accessLines: await countAccessLines(out.logFile),
+            requests: sumRequests(out.results),
+          });
+      }
+      byRound.push(results);
     }
+    const results = medianOfRounds(byRound);
     // Last, so its CPU use never overlaps an HTTP scenario.
     const argon2 = await runArgon2(baseEnv(nodeEnv));
 

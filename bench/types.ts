@@ -171,6 +171,8 @@ export interface ScenarioResult {
   concurrentWith?: string;
   /** Extra lines from the scenario (ScenarioRequest.notes), e.g. broken refresh chains. */
   notes?: string[];
+  /** req/s of every round, in run order, when the run had more than one (this result is the median's). */
+  rounds?: number[];
 }
 
 /** A scenario that was not run, and why (e.g. its server needs Redis). */
