@@ -7,7 +7,9 @@ const PLATFORM = '00000000-0000-0000-0000-000000000000';
  * Re-walks one tenant's chains as an operator (owner role) — one per lane (see migration
  * 20261123000031-audit-lanes): each row's hash must equal the hash recomputed by the
  * database's own `audit_hash`, link to the previous row's hash in its lane, and sequence
- * numbers must be gapless within the lane. Reports the first broken link.
+ * numbers must be gapless within the lane, and the lane must end where its recorded head
+ * (`audit_chain_heads`, moved by every append) says — so rows deleted from the end of a lane,
+ * or a whole lane, are caught too. Reports the first broken link.
  */
 export async function verifyAuditChain(
   ownerUrl: string,
@@ -17,16 +19,38 @@ export async function verifyAuditChain(
   const client = new Client({ connectionString: ownerUrl });
   await client.connect();
   try {
-    const { rows: lanes } = await client.query<{ lane: number }>(
-      `select distinct lane from audit_events where coalesce(tenant_id, $1::uuid) = $2::uuid order by lane`,
+    const { rows: heads } = await client.query<{ lane: number; seq: string; hash: string | null }>(
+      `select lane, seq, hash from audit_chain_heads where chain_key = $1::uuid`,
+      [tenantId ?? PLATFORM],
+    );
+    const { rows: written } = await client.query<{ lane: number }>(
+      `select distinct lane from audit_events where coalesce(tenant_id, $1::uuid) = $2::uuid`,
       [PLATFORM, tenantId ?? PLATFORM],
     );
+    const lanes = [...new Set([...heads.map((h) => h.lane), ...written.map((w) => w.lane)])]
+      .sort((a, b) => a - b)
+      .map((lane) => ({ lane }));
     let checked = 0;
     for (const { lane } of lanes) {
       const r = await verifyLane(client, tenantId, lane, batch);
       checked += r.checked;
       if (!r.ok)
         return { tenantId, checked, lanes: lanes.length, ok: false, firstBroken: r.firstBroken };
+      const head = heads.find((h) => h.lane === lane);
+      const headSeq = head ? Number(head.seq) : 0;
+      if (headSeq !== r.lastSeq || (head?.hash ?? null) !== r.lastHash) {
+        const problem =
+          headSeq > r.lastSeq
+            ? `rows ${r.lastSeq + 1}–${headSeq} are missing (the lane's recorded head is row ${headSeq})`
+            : `rows after ${headSeq} were not written by audit_append (the lane's recorded head is row ${headSeq})`;
+        return {
+          tenantId,
+          checked,
+          lanes: lanes.length,
+          ok: false,
+          firstBroken: { lane, seq: Math.min(headSeq, r.lastSeq) + 1, id: null, problem },
+        };
+      }
     }
     return { tenantId, checked, lanes: lanes.length, ok: true };
   } finally {
@@ -39,7 +63,13 @@ async function verifyLane(
   tenantId: string | null,
   lane: number,
   batch: number,
-): Promise<{ ok: boolean; checked: number; firstBroken?: AuditChainResult['firstBroken'] }> {
+): Promise<{
+  ok: boolean;
+  checked: number;
+  lastSeq: number;
+  lastHash: string | null;
+  firstBroken?: AuditChainResult['firstBroken'];
+}> {
   let lastSeq = 0;
   let lastHash: string | null = null;
   let checked = 0;
@@ -60,12 +90,16 @@ async function verifyLane(
       const seq = Number(r.seq);
       const broken = (problem: string) => ({
         checked,
+        lastSeq,
+        lastHash,
         ok: false,
         firstBroken: { lane, seq, id: r.id, problem },
       });
       if (seq !== lastSeq + 1)
         return {
           checked,
+          lastSeq,
+          lastHash,
           ok: false,
           firstBroken: {
             lane,
@@ -82,5 +116,5 @@ async function verifyLane(
       checked++;
     }
   }
-  return { checked, ok: true };
+  return { checked, lastSeq, lastHash, ok: true };
 }

@@ -105,6 +105,22 @@ describe('audit trail (write side)', () => {
     expect(rows.length).toBe(31);
   });
 
+  it("keeps each lane's head (last seq and hash) in audit_chain_heads, also under concurrent appends", async () => {
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => db.withTenant(tenantId, (em) => audit.record({ action: 'head.check', outcome: 'success', tenantId, params: { i } }, em))),
+    );
+    const last = await q<{ lane: number; seq: string; hash: string }>(
+      superUrl(),
+      `select distinct on (lane) lane, seq, hash from audit_events where tenant_id = $1 order by lane, seq desc`,
+      [tenantId],
+    );
+    const heads = await q<{ lane: number; seq: string; hash: string }>(superUrl(), `select lane, seq, hash from audit_chain_heads where chain_key = $1 order by lane`, [tenantId]);
+    expect(heads).toEqual(last);
+    expect((await verifyAuditChain(ownerUrl(), tenantId)).ok).toBe(true);
+    // Only the owner (through audit_append) reaches the heads.
+    await expect(q(appUrl(), `select * from audit_chain_heads`)).rejects.toThrow(/permission denied/);
+  });
+
   it('keeps the rows of one transaction in one lane, in order', async () => {
     await db.withTenant(tenantId, async (em) => {
       for (const action of ['tx.one', 'tx.two', 'tx.three']) await audit.record({ action, outcome: 'success', tenantId }, em);
@@ -197,6 +213,20 @@ describe('audit trail (write side)', () => {
       expect(r.checked).toBe(1);
       await q(superUrl(), `update audit_events set outcome = 'success' where tenant_id = $1 and seq = 2`, [victim]);
       expect((await verifyAuditChain(ownerUrl(), victim)).ok).toBe(true);
+    });
+
+    it('reports rows deleted from the end of a lane, which leave no gap (the lane head remembers)', async () => {
+      const tail = randomUUID();
+      await db.withTenant(tail, (em) => em.execute(`insert into tenants (id, slug, name) values (?, ?, 'Tail')`, [tail, `tail-${tail.slice(0, 8)}`]));
+      await db.withTenant(tail, async (em) => {
+        for (const action of ['t.one', 't.two', 't.three']) await audit.record({ action, outcome: 'success', tenantId: tail }, em);
+      });
+      expect((await verifyAuditChain(ownerUrl(), tail)).ok).toBe(true);
+      await q(superUrl(), `delete from audit_events where tenant_id = $1 and seq = 3`, [tail]);
+      expect(await verifyAuditChain(ownerUrl(), tail)).toMatchObject({ ok: false, firstBroken: { seq: 3, id: null, problem: expect.stringMatching(/rows 3–3 are missing/) } });
+      // A whole lane deleted is caught the same way.
+      await q(superUrl(), `delete from audit_events where tenant_id = $1`, [tail]);
+      expect(await verifyAuditChain(ownerUrl(), tail)).toMatchObject({ ok: false, firstBroken: { seq: 1, problem: expect.stringMatching(/rows 1–3 are missing/) } });
     });
 
     it('reports a deleted row', async () => {
