@@ -66,6 +66,8 @@ export class MemoryStore implements KeyValueStore {
     return { count: Number(e.value), ttlMs: e.expiresAt - Date.now() };
   }
   async addToSet(key: string, members: string[], ttlMs: number) {
+    // As in Redis, a set with no members does not exist: adding none creates nothing.
+    if (!members.length) return;
     const e = this.live(key);
     const set = new Set<string>(e ? (JSON.parse(e.value) as string[]) : []);
     for (const m of members) set.add(m);

@@ -62,8 +62,11 @@ export function storeContract(name: string, make: () => Promise<KeyValueStore>):
         { kind: 'addToSet', key: b, members: ['z'], ttlMs: 10_000 },
       ]);
       expect(await store.get(a)).toBe('v');
+      expect(await store.ttl(b)).toBeGreaterThan(9_000);
       expect((await store.takeSet(b)).sort()).toEqual(['x', 'y', 'z']);
       expect(await store.ttl(a)).toBeGreaterThan(9_000);
+      await store.writeBatch([{ kind: 'addToSet', key: b, members: [], ttlMs: 10_000 }]);
+      expect(await store.ttl(b)).toBe(-1);
     });
 
     it('del removes keys and counts the ones that existed', async () => {
