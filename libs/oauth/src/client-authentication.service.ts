@@ -144,9 +144,9 @@ export class ClientAuthentication {
 
   /** Whether the client and its owner may still act (checked again after a token is cached). */
   async stillActive(clientId: string): Promise<boolean> {
-    const found = await this.record(clientId);
+    // The client's record and its owner's authorization in one round trip (as at authentication).
+    const { found, owner } = await this.load(clientId);
     if (!found || found.client.st !== 'active' || found.tenantStatus !== 'active') return false;
-    const owner = await this.authz.forUser(found.client.u, found.client.t);
     return !!owner && owner.status === 'active';
   }
 
