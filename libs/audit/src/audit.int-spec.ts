@@ -136,11 +136,19 @@ describe('audit trail (write side)', () => {
   });
 
   it('group-commits concurrent rows that have no transaction of their own', async () => {
-    const spy = jest.spyOn(db, 'withTenant');
+    const spy = jest.spyOn(db, 'statement');
     await Promise.all(Array.from({ length: 40 }, (_, i) => audit.record({ action: 'group.row', outcome: 'success', tenantId, params: { i } })));
-    // The first row goes alone; the 39 that queued meanwhile go together.
+    // The first row goes alone; the 39 that queued meanwhile go together, in one statement
+    // (one transaction, so one lane, in order).
     expect(spy.mock.calls.length).toBe(2);
     spy.mockRestore();
+    const grouped = await q<{ lane: number; seq: string; i: number }>(
+      superUrl(),
+      `select lane, seq, (params->>'i')::int as i from audit_events where tenant_id = $1 and action = 'group.row' and (params->>'i')::int > 0 order by seq`,
+      [tenantId],
+    );
+    expect(new Set(grouped.map((r) => r.lane)).size).toBe(1);
+    expect(grouped.map((r) => r.i)).toEqual(Array.from({ length: 39 }, (_, i) => i + 1));
     const rows = await q<{ n: number }>(superUrl(), `select count(*)::int as n from audit_events where tenant_id = $1 and action = 'group.row'`, [tenantId]);
     expect(rows[0]!.n).toBe(40);
     expect((await verifyAuditChain(ownerUrl(), tenantId)).ok).toBe(true);

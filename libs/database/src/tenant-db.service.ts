@@ -36,6 +36,16 @@ export class TenantDb {
     return em.transactional(async (tx) => fn(tx));
   }
 
+  /**
+   * One statement on its own (autocommit: its own transaction, no tenant set), one round
+   * trip instead of BEGIN, set_config, the statement and COMMIT. Only for calls of SECURITY
+   * DEFINER functions that decide from their own arguments what they may touch (the audit
+   * trail's audit_append): with no tenant set, tenant-owned rows stay invisible to anything else.
+   */
+  async statement<T extends Record<string, unknown>[] = Record<string, unknown>[]>(sql: string, params: unknown[]): Promise<T> {
+    return this.orm.em.fork().execute<T>(sql, params);
+  }
+
   /** A cheap liveness query for readiness checks. */
   async ping(): Promise<void> {
     await this.orm.em.fork().execute('select 1');
