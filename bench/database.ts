@@ -7,6 +7,12 @@ import type { BenchDatabase, BenchStore } from './types';
 
 export interface BenchServices {
   database: BenchDatabase;
+  /**
+   * Another fresh, migrated database on the same server (a round of its own: stateful
+   * scenarios — sessions, audit rows — then start every round from the same empty state).
+   * Dropped by teardown() like the first.
+   */
+  freshDatabase(): Promise<BenchDatabase>;
   /** Temporary folder for this run (servers' stdout logs, data dir); removed at the end. */
   workDir: string;
   /** Drops the database, stops the embedded PostgreSQL, removes workDir. Safe to call twice. */
@@ -53,27 +59,26 @@ export async function startBenchServices(
   const adminUrl = external ?? info.embeddedAdminUrl!;
   if (!external) log(`embedded PostgreSQL started in ${info.workDir}`);
 
-  const name = `tessera_bench_${Date.now().toString(36)}_${process.pid}`;
+  const base = `tessera_bench_${Date.now().toString(36)}_${process.pid}`;
+  const created: string[] = [];
   let done = false;
   const teardown = async () => {
     if (done) return;
     done = true;
     try {
       // An embedded cluster goes away whole; a database on DATABASE_URL is dropped.
-      if (external) await dropDatabase(external, name);
+      if (external) for (const name of created) await dropDatabase(external, name);
     } finally {
       await stopServices();
     }
   };
-  try {
-    const urls = await provisionDatabase({
-      adminUrl,
-      database: name,
-      ownerPassword:
-        process.env.BENCH_OWNER_PASSWORD ?? (external ? 'tessera-test-owner' : secret()),
-      appPassword: process.env.BENCH_APP_PASSWORD ?? (external ? 'tessera-test-app' : secret()),
-      recreate: true,
-    });
+  // Role passwords are set once per run (provisioning sets them cluster-wide).
+  const ownerPassword = process.env.BENCH_OWNER_PASSWORD ?? (external ? 'tessera-test-owner' : secret());
+  const appPassword = process.env.BENCH_APP_PASSWORD ?? (external ? 'tessera-test-app' : secret());
+  const freshDatabase = async (): Promise<BenchDatabase> => {
+    const name = created.length ? `${base}_${created.length + 1}` : base;
+    created.push(name);
+    const urls = await provisionDatabase({ adminUrl, database: name, ownerPassword, appPassword, recreate: true });
     const applied = await runMigrations(urls.ownerUrl);
     log(
       `database ${name} provisioned (${external ? 'DATABASE_URL' : 'embedded'}), ` +
@@ -82,16 +87,15 @@ export async function startBenchServices(
     const superUrl = new URL(adminUrl);
     superUrl.pathname = `/${name}`;
     return {
-      database: {
-        kind: external ? 'external' : 'embedded',
-        name,
-        appUrl: urls.appUrl,
-        ownerUrl: urls.ownerUrl,
-        superUrl: superUrl.toString(),
-      },
-      workDir: info.workDir,
-      teardown,
+      kind: external ? 'external' : 'embedded',
+      name,
+      appUrl: urls.appUrl,
+      ownerUrl: urls.ownerUrl,
+      superUrl: superUrl.toString(),
     };
+  };
+  try {
+    return { database: await freshDatabase(), freshDatabase, workDir: info.workDir, teardown };
   } catch (err) {
     await teardown().catch(() => undefined);
     throw err;

