@@ -6,7 +6,7 @@ const ROOT = join(__dirname, '..', '..', '..');
 
 describe('production Node.js flags', () => {
   it('are read from `npm start` and include the young-generation size bench/ measured', () => {
-    expect(productionNodeFlags(ROOT)).toContain('--max-semi-space-size=64');
+    expect(productionNodeFlags(ROOT)).toContain('--max-semi-space-size=32');
   });
 
   it('are the same in the Dockerfile CMD', () => {
