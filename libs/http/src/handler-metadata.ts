@@ -3,6 +3,9 @@ import { Reflector } from '@nestjs/core';
 
 const NONE = Symbol('none');
 
+type Handler = ReturnType<ExecutionContext['getHandler']>;
+type Controller = ReturnType<ExecutionContext['getClass']>;
+
 /**
  * Route metadata (`Reflector.getAllAndOverride` over the handler, then its class), read once
  * per route and key instead of on every request: Reflector walks the metadata maps each
@@ -16,6 +19,14 @@ export class HandlerMetadata {
   constructor(private readonly reflector: Reflector) {}
 
   get<T>(key: string, context: ExecutionContext): T | undefined {
+    return this.memo(key, context, (handler, cls) => this.reflector.getAllAndOverride<T | undefined>(key, [handler, cls]));
+  }
+
+  /**
+   * Anything worked out from a route's metadata alone, computed once per route under `key`
+   * (e.g. the per-IP throttler's settings for the route).
+   */
+  memo<T>(key: string, context: ExecutionContext, compute: (handler: Handler, cls: Controller) => T): T {
     const handler = context.getHandler();
     const cls = context.getClass();
     let byHandler = this.byKey.get(key);
@@ -25,9 +36,9 @@ export class HandlerMetadata {
     if (!byClass) byHandler.set(handler, (byClass = new WeakMap()));
     let value = byClass.get(cls);
     if (value === undefined) {
-      value = this.reflector.getAllAndOverride<T | undefined>(key, [handler, cls]) ?? NONE;
+      value = compute(handler, cls) ?? NONE;
       byClass.set(cls, value);
     }
-    return value === NONE ? undefined : (value as T);
+    return (value === NONE ? undefined : value) as T;
   }
 }

@@ -44,60 +44,45 @@ export class RateLimitGuard extends ThrottlerGuard {
    * @nestjs/throttler's own canActivate.
    */
   check(context: ExecutionContext): Promise<boolean> | boolean {
-    if (this.skipsEveryThrottler(context) || this.defers(context)) return true;
     const plans = this.plansFor(context);
+    // An empty plan: every throttler skips this route (the health probes).
+    if (plans?.length === 0 || this.defers(context)) return true;
     return plans ? this.count(context, plans) : this.canActivate(context);
   }
 
-  private readonly plans = new WeakMap<object, WeakMap<object, CountPlan[] | null>>();
-
   /**
    * What @nestjs/throttler's canActivate works out on every request — six metadata lookups
-   * per throttler — read once per route. `null` (the library's own path) when a setting is
+   * per throttler — read once per route. `undefined` (the library's own path) when a setting is
    * a function of the request or a skipIf is configured.
    */
-  private plansFor(context: ExecutionContext): CountPlan[] | null {
-    const handler = context.getHandler();
-    const cls = context.getClass();
-    let byClass = this.plans.get(handler);
-    if (!byClass) this.plans.set(handler, (byClass = new WeakMap()));
-    if (byClass.has(cls)) return byClass.get(cls)!;
-    const plans: CountPlan[] | null = [];
-    for (const throttler of this.throttlers) {
-      if (throttler.skipIf || this.commonOptions.skipIf) {
-        byClass.set(cls, null);
-        return null;
+  private plansFor(context: ExecutionContext): CountPlan[] | undefined {
+    return this.meta.memo('tessera:throttler-plans', context, (handler, cls) => {
+      const plans: CountPlan[] = [];
+      for (const throttler of this.throttlers) {
+        if (throttler.skipIf || this.commonOptions.skipIf) return undefined;
+        const get = (key: string) => this.reflector.getAllAndOverride<unknown>(`${key}${throttler.name}`, [handler, cls]);
+        if (get('THROTTLER:SKIP')) continue;
+        const limit = get('THROTTLER:LIMIT') ?? throttler.limit;
+        const ttl = get('THROTTLER:TTL') ?? throttler.ttl;
+        const blockDuration = get('THROTTLER:BLOCK_DURATION') ?? throttler.blockDuration ?? ttl;
+        if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof blockDuration !== 'number') return undefined;
+        plans.push({
+          throttler,
+          limit,
+          ttl,
+          blockDuration,
+          getTracker: (get('THROTTLER:TRACKER') as ThrottlerRequest['getTracker'] | undefined) ?? throttler.getTracker ?? this.commonOptions.getTracker!,
+          generateKey: (get('THROTTLER:KEY_GENERATOR') as ThrottlerRequest['generateKey'] | undefined) ?? throttler.generateKey ?? this.commonOptions.generateKey!,
+        });
       }
-      const get = (key: string) => this.reflector.getAllAndOverride<unknown>(`${key}${throttler.name}`, [handler, cls]);
-      if (get('THROTTLER:SKIP')) continue;
-      const limit = get('THROTTLER:LIMIT') ?? throttler.limit;
-      const ttl = get('THROTTLER:TTL') ?? throttler.ttl;
-      const blockDuration = get('THROTTLER:BLOCK_DURATION') ?? throttler.blockDuration ?? ttl;
-      if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof blockDuration !== 'number') {
-        byClass.set(cls, null);
-        return null;
-      }
-      plans.push({
-        throttler,
-        limit,
-        ttl,
-        blockDuration,
-        getTracker: (get('THROTTLER:TRACKER') as ThrottlerRequest['getTracker'] | undefined) ?? throttler.getTracker ?? this.commonOptions.getTracker!,
-        generateKey: (get('THROTTLER:KEY_GENERATOR') as ThrottlerRequest['generateKey'] | undefined) ?? throttler.generateKey ?? this.commonOptions.generateKey!,
-      });
-    }
-    byClass.set(cls, plans);
-    return plans;
+      return plans;
+    });
   }
 
   private async count(context: ExecutionContext, plans: CountPlan[]): Promise<boolean> {
     // handleRequest throws the 429 when a limit is exceeded.
     for (const plan of plans) if (!(await this.handleRequest({ context, ...plan }))) return false;
     return true;
-  }
-
-  private skipsEveryThrottler(context: ExecutionContext): boolean {
-    return this.throttlers.every((t) => this.meta.get<boolean>(`THROTTLER:SKIP${t.name}`, context) === true);
   }
 
   /**
