@@ -11,6 +11,7 @@ import {
 } from './support/mfa-helpers';
 import { SmtpSink } from './support/smtp-sink';
 import { auditRows, createTenant, createUser } from './support/test-auth';
+import { bearer } from './support/session-helpers';
 
 /**
  * MFA at login, over HTTP with real PostgreSQL, Redis and SMTP: who is asked for a second
@@ -18,7 +19,6 @@ import { auditRows, createTenant, createUser } from './support/test-auth';
  * email codes, recovery codes, attempt limits, and that no secret leaks.
  */
 const PASSWORD = 'Mfa-Login-Passw0rd-Long-42';
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describeRedis('MFA at login (e2e)', () => {
   let t: TestApp;
@@ -167,7 +167,7 @@ describeRedis('MFA at login (e2e)', () => {
 
       const on = await t.http
         .patch(`/v1/tenants/${tenant.id}`)
-        .set(auth(adminPair.access_token))
+        .set(bearer(adminPair.access_token))
         .send({ settings: { mfa: { requiredForAll: true } } });
       expect(on.status).toBe(200);
       const asked = await login(member.email);
@@ -175,7 +175,7 @@ describeRedis('MFA at login (e2e)', () => {
 
       const off = await t.http
         .patch(`/v1/tenants/${tenant.id}`)
-        .set(auth(adminPair.access_token))
+        .set(bearer(adminPair.access_token))
         .send({ settings: { mfa: { requiredForAll: false } } });
       expect(off.status).toBe(200);
       expect((await login(member.email)).body.access_token).toBeDefined();
@@ -222,7 +222,7 @@ describeRedis('MFA at login (e2e)', () => {
         ['get', '/v1/me/mfa'],
         ['post', '/v1/me/mfa/totp'],
       ] as const) {
-        const res = await t.http[method](path).set(auth(mfa_token)).send({});
+        const res = await t.http[method](path).set(bearer(mfa_token)).send({});
         expect(res.status).toBe(401);
         expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
       }

@@ -18,6 +18,7 @@ import {
   signIn,
   TestAuthModule,
 } from './support/test-auth';
+import { bearer } from './support/session-helpers';
 
 /**
  * Managing second factors over HTTP (real PostgreSQL, Redis, SMTP): enrolment with a session
@@ -25,7 +26,6 @@ import {
  * ciphertext swap, and that no secret is ever shown twice or logged.
  */
 const PASSWORD = 'Mfa-Manage-Passw0rd-Long-42';
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describeRedis('managing second factors (e2e)', () => {
   let t: TestApp;
@@ -66,14 +66,14 @@ describeRedis('managing second factors (e2e)', () => {
   async function enrolViaApi(token: string) {
     const start = await t.http
       .post('/v1/me/mfa/totp')
-      .set(auth(token))
+      .set(bearer(token))
       .send({ password: PASSWORD });
     expect(start.status).toBe(201);
     secrets.push(start.body.secret);
     await awayFromStepEdge(3);
     const confirm = await t.http
       .post('/v1/me/mfa/totp/confirm')
-      .set(auth(token))
+      .set(bearer(token))
       .send({ code: await totpCode(start.body.secret) });
     expect(confirm.status).toBe(200);
     secrets.push(...confirm.body.recovery_codes);
@@ -88,18 +88,18 @@ describeRedis('managing second factors (e2e)', () => {
     it('needs the current password; bad or missing input changes nothing', async () => {
       const u = await person();
       const token = (await signIn(u)).access_token;
-      const missing = await t.http.post('/v1/me/mfa/totp').set(auth(token)).send({});
+      const missing = await t.http.post('/v1/me/mfa/totp').set(bearer(token)).send({});
       expect(missing.status).toBe(400);
       expect(missing.body.type).toBe('urn:tessera:problem:validation-failed');
       const wrong = await t.http
         .post('/v1/me/mfa/totp')
-        .set(auth(token))
+        .set(bearer(token))
         .send({ password: 'Not-The-Passw0rd-At-All' });
       expect(wrong.status).toBe(400);
       expect(wrong.body.type).toBe('urn:tessera:problem:invalid-current-password');
       const extra = await t.http
         .post('/v1/me/mfa/totp')
-        .set(auth(token))
+        .set(bearer(token))
         .send({ password: PASSWORD, secret: 'JBSWY3DPEHPK3PXP' });
       expect(extra.status).toBe(400);
       expect(await sql('select 1 from mfa_totp where user_id = $1', [u.id])).toHaveLength(0);
@@ -136,13 +136,13 @@ describeRedis('managing second factors (e2e)', () => {
       );
       for (const c of codes) expect(stored).not.toContain(c.replace('-', ''));
 
-      expect((await t.http.get('/v1/me').set(auth(current.access_token))).status).toBe(200);
-      expect((await t.http.get('/v1/me').set(auth(other.access_token))).status).toBe(401);
+      expect((await t.http.get('/v1/me').set(bearer(current.access_token))).status).toBe(200);
+      expect((await t.http.get('/v1/me').set(bearer(other.access_token))).status).toBe(401);
       expect(
         (await t.http.post('/v1/auth/refresh').send({ refresh_token: other.refresh_token })).status,
       ).toBe(401);
 
-      const status = await t.http.get('/v1/me/mfa').set(auth(current.access_token));
+      const status = await t.http.get('/v1/me/mfa').set(bearer(current.access_token));
       expect(status.status).toBe(200);
       expect(status.body).toEqual({
         required: false,
@@ -156,7 +156,7 @@ describeRedis('managing second factors (e2e)', () => {
 
       const again = await t.http
         .post('/v1/me/mfa/totp')
-        .set(auth(current.access_token))
+        .set(bearer(current.access_token))
         .send({ password: PASSWORD });
       expect(again.status).toBe(409);
       expect(again.body.type).toBe('urn:tessera:problem:totp-already-enrolled');
@@ -184,20 +184,20 @@ describeRedis('managing second factors (e2e)', () => {
       const token = (await signIn(u)).access_token;
       const none = await t.http
         .post('/v1/me/mfa/totp/confirm')
-        .set(auth(token))
+        .set(bearer(token))
         .send({ code: '123456' });
       expect(none.status).toBe(409);
       expect(none.body.type).toBe('urn:tessera:problem:no-pending-enrollment');
       const start = await t.http
         .post('/v1/me/mfa/totp')
-        .set(auth(token))
+        .set(bearer(token))
         .send({ password: PASSWORD });
       secrets.push(start.body.secret);
       await awayFromStepEdge(3);
       const right = await totpCode(start.body.secret);
       const res = await t.http
         .post('/v1/me/mfa/totp/confirm')
-        .set(auth(token))
+        .set(bearer(token))
         .send({ code: right === '000000' ? '111111' : '000000' });
       expect(res.status).toBe(400);
       expect(res.body.type).toBe('urn:tessera:problem:invalid-mfa-code');
@@ -219,7 +219,7 @@ describeRedis('managing second factors (e2e)', () => {
       );
       const late = await t.http
         .post('/v1/me/mfa/totp/confirm')
-        .set(auth(token))
+        .set(bearer(token))
         .send({ code: right });
       expect(late.status).toBe(409);
     });
@@ -255,7 +255,7 @@ describeRedis('managing second factors (e2e)', () => {
       for (const [method, path, body] of refused) {
         const req = (t.http as unknown as Record<string, (p: string) => import('supertest').Test>)
           [method](path)
-          .set(auth(enrollment_token));
+          .set(bearer(enrollment_token));
         const res = await (body ? req.send(body) : req);
         expect({ path, method, status: res.status }).toEqual({ path, method, status: 403 });
       }
@@ -278,13 +278,13 @@ describeRedis('managing second factors (e2e)', () => {
       const u = await person('tenant_admin');
       const older = await signIn(u, { passwordOnly: true });
       const { enrollment_token } = (await login(u.email)).body;
-      const start = await t.http.post('/v1/me/mfa/totp').set(auth(enrollment_token)).send({});
+      const start = await t.http.post('/v1/me/mfa/totp').set(bearer(enrollment_token)).send({});
       expect(start.status).toBe(201);
       secrets.push(start.body.secret);
       await awayFromStepEdge(3);
       const done = await t.http
         .post('/v1/me/mfa/totp/confirm')
-        .set(auth(enrollment_token))
+        .set(bearer(enrollment_token))
         .send({ code: await totpCode(start.body.secret) });
       expect(done.status).toBe(200);
       expect(done.body.recovery_codes).toHaveLength(10);
@@ -299,13 +299,13 @@ describeRedis('managing second factors (e2e)', () => {
       // A fresh MFA login: tier-3 routes pass step-up at once.
       const member = await person('member', u.tenantId);
       expect(
-        (await t.http.post(`/v1/users/${member.id}/disable`).set(auth(done.body.access_token)))
+        (await t.http.post(`/v1/users/${member.id}/disable`).set(bearer(done.body.access_token)))
           .status,
       ).toBe(200);
       // Earlier sessions ended; the enrolment token is used up.
-      expect((await t.http.get('/v1/me').set(auth(older.access_token))).status).toBe(401);
+      expect((await t.http.get('/v1/me').set(bearer(older.access_token))).status).toBe(401);
       expect(
-        (await t.http.post('/v1/me/mfa/totp').set(auth(enrollment_token)).send({})).status,
+        (await t.http.post('/v1/me/mfa/totp').set(bearer(enrollment_token)).send({})).status,
       ).toBe(401);
     });
 
@@ -316,7 +316,7 @@ describeRedis('managing second factors (e2e)', () => {
         `update mfa_challenges set expires_at = now() - interval '1 second' where user_id = $1`,
         [u.id],
       );
-      const res = await t.http.post('/v1/me/mfa/totp').set(auth(enrollment_token)).send({});
+      const res = await t.http.post('/v1/me/mfa/totp').set(bearer(enrollment_token)).send({});
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toContain('invalid_token');
     });
@@ -330,7 +330,7 @@ describeRedis('managing second factors (e2e)', () => {
       const pw = await signIn(admin, { passwordOnly: true });
       const refused = await t.http
         .post(`/v1/users/${member.id}/disable`)
-        .set(auth(pw.access_token));
+        .set(bearer(pw.access_token));
       expect(refused.status).toBe(401);
       expect(refused.headers['www-authenticate']).toContain(
         'error="insufficient_user_authentication"',
@@ -343,12 +343,12 @@ describeRedis('managing second factors (e2e)', () => {
         max_age: 600,
       });
       // Tier 1 and 2 are unaffected.
-      expect((await t.http.get('/v1/users').set(auth(pw.access_token))).status).toBe(200);
+      expect((await t.http.get('/v1/users').set(bearer(pw.access_token))).status).toBe(200);
 
       await awayFromStepEdge(3);
       const up = await t.http
         .post('/v1/auth/step-up')
-        .set(auth(pw.access_token))
+        .set(bearer(pw.access_token))
         .send({ method: 'totp', code: await totpCode(secret) });
       expect(up.status).toBe(200);
       expect(up.body).toMatchObject({
@@ -361,7 +361,7 @@ describeRedis('managing second factors (e2e)', () => {
         acr: 'urn:tessera:acr:mfa',
       });
       expect(
-        (await t.http.post(`/v1/users/${member.id}/disable`).set(auth(up.body.access_token)))
+        (await t.http.post(`/v1/users/${member.id}/disable`).set(bearer(up.body.access_token)))
           .status,
       ).toBe(200);
       // The session row carries the new facts, so a refresh keeps them.
@@ -385,7 +385,7 @@ describeRedis('managing second factors (e2e)', () => {
       const admin = await person('tenant_admin');
       const member = await person('member', admin.tenantId);
       const old = await signIn(admin, { authTime: new Date(Date.now() - 11 * 60_000) });
-      const res = await t.http.post(`/v1/users/${member.id}/disable`).set(auth(old.access_token));
+      const res = await t.http.post(`/v1/users/${member.id}/disable`).set(bearer(old.access_token));
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toContain('insufficient_user_authentication');
     });
@@ -398,7 +398,7 @@ describeRedis('managing second factors (e2e)', () => {
       const code = await totpCode(secret);
       const wrong = await t.http
         .post('/v1/auth/step-up')
-        .set(auth(pw.access_token))
+        .set(bearer(pw.access_token))
         .send({ method: 'totp', code: code === '000000' ? '111111' : '000000' });
       expect(wrong.status).toBe(400);
       expect(wrong.body.type).toBe('urn:tessera:problem:invalid-mfa-code');
@@ -406,7 +406,7 @@ describeRedis('managing second factors (e2e)', () => {
         (
           await t.http
             .post('/v1/auth/step-up')
-            .set(auth(pw.access_token))
+            .set(bearer(pw.access_token))
             .send({ method: 'totp', code })
         ).status,
       ).toBe(200);
@@ -414,14 +414,14 @@ describeRedis('managing second factors (e2e)', () => {
         (
           await t.http
             .post('/v1/auth/step-up')
-            .set(auth(pw.access_token))
+            .set(bearer(pw.access_token))
             .send({ method: 'totp', code })
         ).status,
       ).toBe(400);
       expect((await auditRows('mfa.totp.replay', admin.tenantId)).length).toBe(1);
       const email = await t.http
         .post('/v1/auth/step-up')
-        .set(auth(pw.access_token))
+        .set(bearer(pw.access_token))
         .send({ method: 'email', code: '123456' });
       expect(email.body.type).toBe('urn:tessera:problem:mfa-method-not-available');
       expect(
@@ -445,7 +445,7 @@ describeRedis('managing second factors (e2e)', () => {
       const member = await person('member', tenant.id);
       const pw = await signIn(admin, { passwordOnly: true });
       expect(
-        (await t.http.post('/v1/auth/step-up/email/send').set(auth(pw.access_token))).status,
+        (await t.http.post('/v1/auth/step-up/email/send').set(bearer(pw.access_token))).status,
       ).toBe(202);
       await t.app.get(MailService).drain();
       const mail = sink
@@ -456,13 +456,13 @@ describeRedis('managing second factors (e2e)', () => {
       secrets.push(code);
       const up = await t.http
         .post('/v1/auth/step-up')
-        .set(auth(pw.access_token))
+        .set(bearer(pw.access_token))
         .send({ method: 'email', code });
       expect(up.status).toBe(200);
       expect(up.body).toMatchObject({ acr: 'urn:tessera:acr:mfa-email', amr: ['pwd', 'email'] });
       const res = await t.http
         .post(`/v1/users/${member.id}/disable`)
-        .set(auth(up.body.access_token));
+        .set(bearer(up.body.access_token));
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toContain('insufficient_user_authentication');
       // Single use.
@@ -470,7 +470,7 @@ describeRedis('managing second factors (e2e)', () => {
         (
           await t.http
             .post('/v1/auth/step-up')
-            .set(auth(pw.access_token))
+            .set(bearer(pw.access_token))
             .send({ method: 'email', code })
         ).status,
       ).toBe(400);
@@ -487,30 +487,30 @@ describeRedis('managing second factors (e2e)', () => {
       const code = await totpCode(secret);
       const badPw = await t.http
         .delete('/v1/me/mfa/totp')
-        .set(auth(current.access_token))
+        .set(bearer(current.access_token))
         .send({ password: 'Wrong-Passw0rd-Entirely', code });
       expect(badPw.status).toBe(400);
       expect(badPw.body.type).toBe('urn:tessera:problem:invalid-current-password');
       const badCode = await t.http
         .delete('/v1/me/mfa/totp')
-        .set(auth(current.access_token))
+        .set(bearer(current.access_token))
         .send({ password: PASSWORD, code: code === '000000' ? '111111' : '000000' });
       expect(badCode.status).toBe(400);
       expect(badCode.body.type).toBe('urn:tessera:problem:invalid-mfa-code');
       expect(await sql('select 1 from mfa_totp where user_id = $1', [u.id])).toHaveLength(1);
-      expect((await t.http.get('/v1/me').set(auth(other.access_token))).status).toBe(200);
+      expect((await t.http.get('/v1/me').set(bearer(other.access_token))).status).toBe(200);
 
       const ok = await t.http
         .delete('/v1/me/mfa/totp')
-        .set(auth(current.access_token))
+        .set(bearer(current.access_token))
         .send({ password: PASSWORD, code });
       expect(ok.status).toBe(204);
       expect(await sql('select 1 from mfa_totp where user_id = $1', [u.id])).toHaveLength(0);
       expect(await sql('select 1 from mfa_recovery_codes where user_id = $1', [u.id])).toHaveLength(
         0,
       );
-      expect((await t.http.get('/v1/me').set(auth(other.access_token))).status).toBe(401);
-      expect((await t.http.get('/v1/me').set(auth(current.access_token))).status).toBe(200);
+      expect((await t.http.get('/v1/me').set(bearer(other.access_token))).status).toBe(401);
+      expect((await t.http.get('/v1/me').set(bearer(current.access_token))).status).toBe(200);
       expect((await auditRows('mfa.totp.disable', u.tenantId)).map((r) => r.outcome)).toEqual([
         'failure',
         'failure',
@@ -525,7 +525,7 @@ describeRedis('managing second factors (e2e)', () => {
       const { codes } = await enrolViaApi(current.access_token);
       const res = await t.http
         .delete('/v1/me/mfa/totp')
-        .set(auth(current.access_token))
+        .set(bearer(current.access_token))
         .send({ password: PASSWORD, code: codes[0] });
       expect(res.status).toBe(204);
     });
@@ -538,13 +538,13 @@ describeRedis('managing second factors (e2e)', () => {
         (
           await t.http
             .post('/v1/me/mfa/recovery-codes')
-            .set(auth(current.access_token))
+            .set(bearer(current.access_token))
             .send({ password: 'Wrong-Passw0rd-Entirely' })
         ).status,
       ).toBe(400);
       const res = await t.http
         .post('/v1/me/mfa/recovery-codes')
-        .set(auth(current.access_token))
+        .set(bearer(current.access_token))
         .send({ password: PASSWORD });
       expect(res.status).toBe(200);
       expect(res.body.recovery_codes).toHaveLength(10);
@@ -591,7 +591,7 @@ describeRedis('managing second factors (e2e)', () => {
       expect(
         await sql('select 1 from mfa_recovery_codes where user_id = $1', [member.id]),
       ).toHaveLength(0);
-      expect((await t.http.get('/v1/me').set(auth(memberSession.access_token))).status).toBe(401);
+      expect((await t.http.get('/v1/me').set(bearer(memberSession.access_token))).status).toBe(401);
       expect(await auditRows('mfa.reset', tenant.id)).toEqual([
         expect.objectContaining({ actor_id: admin.id, target_id: member.id, risk_tier: 3 }),
       ]);
@@ -632,7 +632,7 @@ describeRedis('managing second factors (e2e)', () => {
       expect((await t.http.delete(`/v1/users/${admin.id}/mfa`).set(memberToken)).status).toBe(403);
       const pw = await signIn(admin, { passwordOnly: true });
       expect(
-        (await t.http.delete(`/v1/users/${member.id}/mfa`).set(auth(pw.access_token))).status,
+        (await t.http.delete(`/v1/users/${member.id}/mfa`).set(bearer(pw.access_token))).status,
       ).toBe(401);
       expect(await sql('select 1 from mfa_totp where user_id = $1', [outsider.id])).toHaveLength(1);
       void secret;

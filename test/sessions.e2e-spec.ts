@@ -3,6 +3,7 @@ import { KeyValueStore, KV_STORE } from '@tessera/store';
 import { sql, startApp, TestApp, describeRedis, uniquePrefix } from './support/app';
 import { enrolTotpDirectly, loginWithTotp } from './support/mfa-helpers';
 import { auditRows, createTenant, createUser } from './support/test-auth';
+import { bearer } from './support/session-helpers';
 
 const PASSWORD = 'Sessions-Test-Passw0rd-42';
 
@@ -23,7 +24,6 @@ async function withTotp(t: TestApp, user: { id: string; tenantId: string; email:
   return user;
 }
 
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function newUser(role: 'member' | 'tenant_admin' = 'member', tenantId?: string) {
   const tenant = tenantId ? { id: tenantId } : await createTenant();
@@ -42,10 +42,10 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const pair = await login(t, u.email);
     expect(pair.expires_in).toBe(900);
     expect(pair.refresh_expires_in).toBe(12 * 3600);
-    const me = await t.http.get('/v1/me').set(auth(pair.access_token));
+    const me = await t.http.get('/v1/me').set(bearer(pair.access_token));
     expect(me.status).toBe(200);
     expect(me.body.user).toMatchObject({ id: u.id, email: u.email });
-    const list = await t.http.get('/v1/auth/sessions').set(auth(pair.access_token));
+    const list = await t.http.get('/v1/auth/sessions').set(bearer(pair.access_token));
     expect(list.status).toBe(200);
     expect(list.body).toHaveLength(1);
     expect(list.body[0]).toMatchObject({ id: me.body.session.id, method: 'password', amr: ['pwd'], current: true, ip: '127.0.0.1' });
@@ -62,12 +62,12 @@ describe('sessions: login, refresh, logout, revocation', () => {
     expect(res.status).toBe(200);
     expect(res.body.refresh_token).not.toBe(first.refresh_token);
     expect(res.body.access_token).not.toBe(first.access_token);
-    expect((await t.http.get('/v1/me').set(auth(res.body.access_token))).status).toBe(200);
+    expect((await t.http.get('/v1/me').set(bearer(res.body.access_token))).status).toBe(200);
     // Within the grace window a second use is refused but the session survives.
     const retry = await t.http.post('/v1/auth/refresh').send({ refresh_token: first.refresh_token });
     expect(retry.status).toBe(401);
     expect(retry.body.type).toBe('urn:tessera:problem:invalid-refresh-token');
-    expect((await t.http.get('/v1/me').set(auth(res.body.access_token))).status).toBe(200);
+    expect((await t.http.get('/v1/me').set(bearer(res.body.access_token))).status).toBe(200);
     expect(await auditRows('auth.refresh', u.tenantId)).toEqual(
       expect.arrayContaining([expect.objectContaining({ outcome: 'success' }), expect.objectContaining({ outcome: 'failure', reason: 'concurrent_or_retry' })]),
     );
@@ -81,8 +81,8 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const reuse = await t.http.post('/v1/auth/refresh').send({ refresh_token: first.refresh_token });
     expect(reuse.status).toBe(401);
     // Every token of the session is dead: the current access token and the newest refresh token.
-    expect((await t.http.get('/v1/me').set(auth(second.access_token))).status).toBe(401);
-    expect((await t.http.get('/v1/me').set(auth(first.access_token))).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(bearer(second.access_token))).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(bearer(first.access_token))).status).toBe(401);
     expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: second.refresh_token })).status).toBe(401);
     const [s] = await sql<{ revoked_reason: string }>(`select revoked_reason from sessions where user_id = $1`, [u.id]);
     expect(s.revoked_reason).toBe('refresh_token_reuse');
@@ -123,7 +123,7 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const adminPair = await login(t, admin.email);
     const patch = await t.http
       .patch(`/v1/tenants/${tenant.id}`)
-      .set(auth(adminPair.access_token))
+      .set(bearer(adminPair.access_token))
       .send({ settings: { session: { idleHours: 2, absoluteHours: 4 } } });
     expect(patch.status).toBe(200);
     expect(patch.body.settings.session).toEqual({ idleHours: 2, absoluteHours: 4 });
@@ -136,10 +136,10 @@ describe('sessions: login, refresh, logout, revocation', () => {
     expect(s.span).toBeGreaterThanOrEqual(4 * 3600 - 5);
     expect(s.span).toBeLessThanOrEqual(4 * 3600 + 5);
     // A cap above the platform's bound does not lengthen anything (password login: 12 h idle).
-    await t.http.patch(`/v1/tenants/${tenant.id}`).set(auth(adminPair.access_token)).send({ settings: { session: { idleHours: 48 } } });
+    await t.http.patch(`/v1/tenants/${tenant.id}`).set(bearer(adminPair.access_token)).send({ settings: { session: { idleHours: 48 } } });
     expect((await login(t, u.email)).refresh_expires_in).toBe(12 * 3600);
     expect(
-      (await t.http.patch(`/v1/tenants/${tenant.id}`).set(auth(adminPair.access_token)).send({ settings: { session: { idleHours: 0 } } })).status,
+      (await t.http.patch(`/v1/tenants/${tenant.id}`).set(bearer(adminPair.access_token)).send({ settings: { session: { idleHours: 0 } } })).status,
     ).toBe(400);
   });
 
@@ -155,13 +155,13 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const a = await login(t, u.email);
     const b = await login(t, u.email);
     const c = await login(t, u.email);
-    expect((await t.http.post('/v1/auth/logout').set(auth(a.access_token))).status).toBe(204);
-    expect((await t.http.get('/v1/me').set(auth(a.access_token))).status).toBe(401);
+    expect((await t.http.post('/v1/auth/logout').set(bearer(a.access_token))).status).toBe(204);
+    expect((await t.http.get('/v1/me').set(bearer(a.access_token))).status).toBe(401);
     expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: a.refresh_token })).status).toBe(401);
-    expect((await t.http.get('/v1/me').set(auth(b.access_token))).status).toBe(200);
-    expect((await t.http.post('/v1/auth/logout-all').set(auth(b.access_token))).status).toBe(204);
+    expect((await t.http.get('/v1/me').set(bearer(b.access_token))).status).toBe(200);
+    expect((await t.http.post('/v1/auth/logout-all').set(bearer(b.access_token))).status).toBe(204);
     for (const p of [b, c]) {
-      expect((await t.http.get('/v1/me').set(auth(p.access_token))).status).toBe(401);
+      expect((await t.http.get('/v1/me').set(bearer(p.access_token))).status).toBe(401);
       expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: p.refresh_token })).status).toBe(401);
     }
     expect(await auditRows('auth.logout', u.tenantId)).toHaveLength(1);
@@ -174,13 +174,13 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const a = await login(t, u.email);
     const b = await login(t, u.email);
     const o = await login(t, other.email);
-    const sessions = (await t.http.get('/v1/auth/sessions').set(auth(a.access_token))).body as { id: string; current: boolean }[];
+    const sessions = (await t.http.get('/v1/auth/sessions').set(bearer(a.access_token))).body as { id: string; current: boolean }[];
     const bId = sessions.find((s) => !s.current)!.id;
-    expect((await t.http.delete(`/v1/auth/sessions/${bId}`).set(auth(o.access_token))).status).toBe(404);
-    expect((await t.http.get('/v1/me').set(auth(b.access_token))).status).toBe(200);
-    expect((await t.http.delete(`/v1/auth/sessions/${bId}`).set(auth(a.access_token))).status).toBe(204);
-    expect((await t.http.get('/v1/me').set(auth(b.access_token))).status).toBe(401);
-    expect((await t.http.get('/v1/me').set(auth(a.access_token))).status).toBe(200);
+    expect((await t.http.delete(`/v1/auth/sessions/${bId}`).set(bearer(o.access_token))).status).toBe(404);
+    expect((await t.http.get('/v1/me').set(bearer(b.access_token))).status).toBe(200);
+    expect((await t.http.delete(`/v1/auth/sessions/${bId}`).set(bearer(a.access_token))).status).toBe(204);
+    expect((await t.http.get('/v1/me').set(bearer(b.access_token))).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(bearer(a.access_token))).status).toBe(200);
   });
 
   it('admins list and terminate a user’s sessions in their tenant; other tenants see 404', async () => {
@@ -191,15 +191,15 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const adminPair = await login(t, admin.email);
     const userPair = await login(t, u.email);
     const outsiderPair = await login(t, outsider.email);
-    const list = await t.http.get(`/v1/users/${u.id}/sessions`).set(auth(adminPair.access_token));
+    const list = await t.http.get(`/v1/users/${u.id}/sessions`).set(bearer(adminPair.access_token));
     expect(list.status).toBe(200);
     expect(list.body).toHaveLength(1);
-    expect((await t.http.get(`/v1/users/${u.id}/sessions`).set(auth(outsiderPair.access_token))).status).toBe(404);
-    expect((await t.http.delete(`/v1/users/${u.id}/sessions`).set(auth(outsiderPair.access_token))).status).toBe(404);
-    expect((await t.http.get('/v1/me').set(auth(userPair.access_token))).status).toBe(200);
-    expect((await t.http.get(`/v1/users/${u.id}/sessions`).set(auth(userPair.access_token))).status).toBe(403);
-    expect((await t.http.delete(`/v1/users/${u.id}/sessions`).set(auth(adminPair.access_token))).status).toBe(204);
-    expect((await t.http.get('/v1/me').set(auth(userPair.access_token))).status).toBe(401);
+    expect((await t.http.get(`/v1/users/${u.id}/sessions`).set(bearer(outsiderPair.access_token))).status).toBe(404);
+    expect((await t.http.delete(`/v1/users/${u.id}/sessions`).set(bearer(outsiderPair.access_token))).status).toBe(404);
+    expect((await t.http.get('/v1/me').set(bearer(userPair.access_token))).status).toBe(200);
+    expect((await t.http.get(`/v1/users/${u.id}/sessions`).set(bearer(userPair.access_token))).status).toBe(403);
+    expect((await t.http.delete(`/v1/users/${u.id}/sessions`).set(bearer(adminPair.access_token))).status).toBe(204);
+    expect((await t.http.get('/v1/me').set(bearer(userPair.access_token))).status).toBe(401);
     expect(await auditRows('session.terminate_all', tenant.id)).toHaveLength(1);
   });
 
@@ -211,16 +211,16 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const p2 = await login(t, u.email);
     const change = await t.http
       .post('/v1/me/password')
-      .set(auth(p1.access_token))
+      .set(bearer(p1.access_token))
       .send({ currentPassword: PASSWORD, newPassword: 'A-completely-new-Passphrase-77' });
     expect(change.status).toBe(204);
-    for (const p of [p1, p2]) expect((await t.http.get('/v1/me').set(auth(p.access_token))).status).toBe(401);
+    for (const p of [p1, p2]) expect((await t.http.get('/v1/me').set(bearer(p.access_token))).status).toBe(401);
     expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: p2.refresh_token })).status).toBe(401);
 
     const p3 = (await t.http.post('/v1/auth/login').send({ email: u.email, password: 'A-completely-new-Passphrase-77' })).body;
     const adminPair = await login(t, admin.email);
-    expect((await t.http.post(`/v1/users/${u.id}/disable`).set(auth(adminPair.access_token))).status).toBeLessThan(300);
-    expect((await t.http.get('/v1/me').set(auth(p3.access_token))).status).toBe(401);
+    expect((await t.http.post(`/v1/users/${u.id}/disable`).set(bearer(adminPair.access_token))).status).toBeLessThan(300);
+    expect((await t.http.get('/v1/me').set(bearer(p3.access_token))).status).toBe(401);
     expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: p3.refresh_token })).status).toBe(401);
   });
 
@@ -231,16 +231,16 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const u = await createUser({ tenantId: child.id, password: PASSWORD });
     const adminPair = await login(t, domainAdmin.email);
     const pair = await login(t, u.email);
-    expect((await t.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(200);
-    const res = await t.http.post(`/v1/tenants/${child.id}/suspend`).set(auth(adminPair.access_token));
+    expect((await t.http.get('/v1/me').set(bearer(pair.access_token))).status).toBe(200);
+    const res = await t.http.post(`/v1/tenants/${child.id}/suspend`).set(bearer(adminPair.access_token));
     expect(res.status).toBe(200);
-    expect((await t.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(bearer(pair.access_token))).status).toBe(401);
     expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token })).status).toBe(401);
     expect((await t.http.post('/v1/auth/login').send({ email: u.email, password: PASSWORD })).status).toBe(401);
     const [row] = await sql<{ revoked_reason: string }>(`select revoked_reason from sessions where user_id = $1`, [u.id]);
     expect(row.revoked_reason).toBe('tenant_suspended');
     // The domain admin of the parent is untouched.
-    expect((await t.http.get('/v1/me').set(auth(adminPair.access_token))).status).toBe(200);
+    expect((await t.http.get('/v1/me').set(bearer(adminPair.access_token))).status).toBe(200);
   });
 
   it('a token whose hash left the cache is refused, and refresh still works', async () => {
@@ -248,10 +248,10 @@ describe('sessions: login, refresh, logout, revocation', () => {
     const pair = await login(t, u.email);
     const store = t.app.get<KeyValueStore>(KV_STORE);
     await store.del(`at:${tokenHash(pair.access_token)}`);
-    expect((await t.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(bearer(pair.access_token))).status).toBe(401);
     const next = await t.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token });
     expect(next.status).toBe(200);
-    expect((await t.http.get('/v1/me').set(auth(next.body.access_token))).status).toBe(200);
+    expect((await t.http.get('/v1/me').set(bearer(next.body.access_token))).status).toBe(200);
   });
 });
 
@@ -271,9 +271,9 @@ describeRedis('sessions across two instances sharing PostgreSQL and Redis', () =
   it('a token issued by A works on B; logout through A is refused by B on its next request', async () => {
     const u = await newUser();
     const pair = await login(a, u.email);
-    expect((await b.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(200);
-    expect((await a.http.post('/v1/auth/logout').set(auth(pair.access_token))).status).toBe(204);
-    expect((await b.http.get('/v1/me').set(auth(pair.access_token))).status).toBe(401);
+    expect((await b.http.get('/v1/me').set(bearer(pair.access_token))).status).toBe(200);
+    expect((await a.http.post('/v1/auth/logout').set(bearer(pair.access_token))).status).toBe(204);
+    expect((await b.http.get('/v1/me').set(bearer(pair.access_token))).status).toBe(401);
   });
 
   it('concurrent refreshes through both instances yield one successor', async () => {
@@ -288,7 +288,7 @@ describeRedis('sessions across two instances sharing PostgreSQL and Redis', () =
     const pair = await login(a, u.email);
     const down = await startApp({ REDIS_URL: 'redis://127.0.0.1:1' });
     try {
-      const res = await down.http.get('/v1/me').set(auth(pair.access_token));
+      const res = await down.http.get('/v1/me').set(bearer(pair.access_token));
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBeDefined();
     } finally {

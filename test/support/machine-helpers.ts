@@ -1,7 +1,7 @@
 import type { TestApp } from './app';
 import { asUser } from './test-auth';
 
-export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+export { bearer } from './session-helpers';
 
 export interface KeyBody {
   id: string;
