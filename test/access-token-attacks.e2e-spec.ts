@@ -274,21 +274,35 @@ describe('access-token attacks over HTTP (e2e)', () => {
       const p = await login(t.http, user.email, password);
       const sid = String(jwtClaims(p.access_token).sid);
       const cache = t.app.get(TokenCache);
-      const remember = cache.remember.bind(cache);
-      // Another instance ends the session after the refresh committed but before its cache write.
-      jest.spyOn(cache, 'remember').mockImplementationOnce(async (token, entry, ttlMs) => {
+      const remember = cache.rememberForSession.bind(cache);
+      // Another instance ends the session after the refresh committed but before its cache
+      // write: the write must find the revocation's tombstone and index nothing.
+      jest.spyOn(cache, 'rememberForSession').mockImplementationOnce(async (token, entry, ttlMs) => {
         await t.app.get(SessionService).revokeSession(user.tenantId, user.id, sid, 'logout', { action: 'auth.logout', by: { kind: 'session', userId: user.id, tokenId: null } as never });
-        return remember(token, entry, ttlMs);
+        const indexed = await remember(token, entry, ttlMs);
+        await refused(token);
+        return indexed;
       });
       try {
         const r = await t.http.post('/v1/auth/refresh').send({ refresh_token: p.refresh_token });
-        // Refusing the refresh, or returning a token that does not work, are both correct.
-        expect([200, 401]).toContain(r.status);
-        if (r.status === 200) await refused(r.body.access_token);
+        expect(r.status).toBe(401);
+        expect(r.body.type).toBe('urn:tessera:problem:invalid-refresh-token');
       } finally {
         jest.restoreAllMocks();
       }
       await refused(p.access_token);
+    });
+
+    it('a session ended just after a refresh indexed its token takes that token with it', async () => {
+      const p = await login(t.http, user.email, password);
+      const sid = String(jwtClaims(p.access_token).sid);
+      const r = await t.http.post('/v1/auth/refresh').send({ refresh_token: p.refresh_token });
+      expect(r.status).toBe(200);
+      expect((await me({ authorization: `Bearer ${r.body.access_token}` })).status).toBe(200);
+      await t.app.get(SessionService).revokeSession(user.tenantId, user.id, sid, 'logout', { action: 'auth.logout', by: { kind: 'session', userId: user.id, tokenId: null } as never });
+      await refused(r.body.access_token);
+      // And the session's refresh token is dead too: nothing mints for it again.
+      expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: r.body.refresh_token })).status).toBe(401);
     });
   });
 

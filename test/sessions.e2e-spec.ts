@@ -1,9 +1,13 @@
 import { tokenHash } from '@tessera/sessions';
 import { KeyValueStore, KV_STORE } from '@tessera/store';
+import { verifyAuditChain } from '@tessera/audit';
 import { sql, startApp, TestApp, describeRedis, uniquePrefix } from './support/app';
+import { holdRowLocks } from './support/db';
 import { enrolTotpDirectly, loginWithTotp } from './support/mfa-helpers';
 import { auditRows, createTenant, createUser } from './support/test-auth';
-import { bearer } from './support/session-helpers';
+import { bearer, jwtClaims } from './support/session-helpers';
+
+const sessionOf = (accessToken: string) => String(jwtClaims(accessToken).sid);
 
 const PASSWORD = 'Sessions-Test-Passw0rd-42';
 
@@ -104,6 +108,49 @@ describe('sessions: login, refresh, logout, revocation', () => {
       [u.id],
     );
     expect(n.live).toBe(1);
+  });
+
+  it('concurrent refreshes of many sessions are rotated in groups, each with its own outcome and audit row', async () => {
+    const tenantA = await createTenant();
+    const tenantB = await createTenant();
+    const users = await Promise.all([...Array(5)].map((_, i) => newUser('member', i < 3 ? tenantA.id : tenantB.id)));
+    const pairs = await Promise.all(users.map((u) => login(t, u.email)));
+    // A consumed token past the grace window (reuse) and an unknown one ride in the same groups.
+    const reused = await login(t, users[0]!.email);
+    expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: reused.refresh_token })).status).toBe(200);
+    await sql(`update refresh_tokens set consumed_at = now() - interval '1 minute' where consumed_at is not null and tenant_id = $1`, [tenantA.id]);
+
+    // Hold the first group in PostgreSQL (locks on the sessions) so the rest queue up behind it.
+    const lockHolder = await holdRowLocks(`select id from sessions where tenant_id in ($1, $2) for update`, [tenantA.id, tenantB.id]);
+    const requests = [
+      ...pairs.map((p, i) => t.http.post('/v1/auth/refresh').set('User-Agent', `grouped-${i}`).send({ refresh_token: p.refresh_token })),
+      t.http.post('/v1/auth/refresh').send({ refresh_token: reused.refresh_token }),
+      t.http.post('/v1/auth/refresh').send({ refresh_token: 'u'.repeat(43) }),
+    ].map((r) => r.then((res) => res)); // send now, not when awaited
+    await new Promise((r) => setTimeout(r, 300));
+    await lockHolder.release();
+    const results = await Promise.all(requests);
+
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 401, 401]);
+    for (const [i, r] of results.slice(0, 5).entries()) {
+      const me = await t.http.get('/v1/me').set(bearer(r.body.access_token));
+      expect(me.body.user.id).toBe(users[i]!.id);
+      expect(sessionOf(r.body.access_token)).toBe(sessionOf(pairs[i]!.access_token));
+    }
+    const [reusedSession] = await sql<{ revoked_reason: string }>(`select revoked_reason from sessions where id = $1`, [sessionOf(reused.access_token)]);
+    expect(reusedSession!.revoked_reason).toBe('refresh_token_reuse');
+
+    // Each rotation audited once, in its own tenant, with its own request's context; the
+    // grouped ones share a transaction (fewer transactions than rotations) and the chains hold.
+    const rows = await sql<{ tenant_id: string; user_agent: string; target_id: string; xmin: string }>(
+      `select tenant_id, user_agent, target_id, xmin::text from audit_events
+        where action = 'auth.refresh' and outcome = 'success' and user_agent like 'grouped-%' order by user_agent`,
+    );
+    expect(rows.map((r) => [r.user_agent, r.tenant_id, r.target_id])).toEqual(
+      pairs.map((p, i) => [`grouped-${i}`, users[i]!.tenantId, sessionOf(p.access_token)]),
+    );
+    expect(new Set(rows.map((r) => r.xmin)).size).toBeLessThan(rows.length);
+    for (const tenantId of [tenantA.id, tenantB.id]) expect((await verifyAuditChain(process.env.TEST_OWNER_DATABASE_URL!, tenantId)).ok).toBe(true);
   });
 
   it('an expired or unknown refresh token is refused', async () => {

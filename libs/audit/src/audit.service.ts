@@ -1,14 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { TenantDb } from '@tessera/database';
+import { GroupCommit, TenantDb } from '@tessera/database';
 import { ProblemError, redact, RequestContextStore } from '@tessera/http';
 import { AuditEntry } from './audit.types';
-
-interface Pending {
-  payload: string;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
 
 /** Rows per group commit at most (one statement, one transaction). */
 const MAX_GROUP = 500;
@@ -27,8 +21,11 @@ const MAX_GROUP = 500;
  */
 @Injectable()
 export class AuditService {
-  private readonly queues = new Map<string, Pending[]>();
-  private readonly flushing = new Set<string>();
+  /** Rows with no transaction of their own, grouped per chain key (tenant). */
+  private readonly groups = new GroupCommit<string>(async (payloads) => {
+    await this.writeGroup(payloads);
+    return payloads.map(() => undefined);
+  }, MAX_GROUP);
 
   constructor(private readonly db: TenantDb) {}
 
@@ -38,40 +35,7 @@ export class AuditService {
       await em.execute('select audit_append(cast(? as jsonb))', [payload]);
       return;
     }
-    const key = entry.tenantId ?? '';
-    await new Promise<void>((resolve, reject) => {
-      const queue = this.queues.get(key);
-      if (queue) queue.push({ payload, resolve, reject });
-      else this.queues.set(key, [{ payload, resolve, reject }]);
-      if (!this.flushing.has(key)) void this.flush(key);
-    });
-  }
-
-  /** Writes the queued rows of one chain key, group after group, until none is left. */
-  private async flush(key: string): Promise<void> {
-    this.flushing.add(key);
-    try {
-      for (;;) {
-        const queue = this.queues.get(key);
-        if (!queue?.length) {
-          this.queues.delete(key);
-          return;
-        }
-        const group = queue.splice(0, MAX_GROUP);
-        try {
-          await this.writeGroup(group.map((p) => p.payload));
-          for (const p of group) p.resolve();
-        } catch (err) {
-          if (group.length === 1) group[0]!.reject(err);
-          else
-            for (const p of group) {
-              await this.writeGroup([p.payload]).then(p.resolve, p.reject);
-            }
-        }
-      }
-    } finally {
-      this.flushing.delete(key);
-    }
+    await this.groups.submit(entry.tenantId ?? '', payload);
   }
 
   /**

@@ -11,3 +11,4 @@ export { MIGRATIONS } from './migrations';
 export { PLATFORM_TENANT_ID } from './migrations/20261123000002-accounts';
 export * from './runtime';
 export * from './keyset-cursor';
+export * from './group-commit';

@@ -116,12 +116,6 @@ export class PreTenantLookup {
     return rows[0] ?? null;
   }
 
-  /** Whether a session is still live (not revoked), in one round trip. */
-  async sessionIsLive(sessionId: string, tenantId: string): Promise<boolean> {
-    const rows = await this.orm.em.fork().execute<{ live: boolean }[]>('select session_is_live(?, ?) as live', [sessionId, tenantId]);
-    return rows[0]?.live === true;
-  }
-
   /**
    * An API key or S2S token by its public key id (the part of `tsr_live_…` after the
    * prefix): the request carries no tenant. Returns the stored digests for a constant-time

@@ -167,7 +167,7 @@ export class OAuthClientsService implements OnModuleInit {
       }),
     );
     // After the commit: no instance can cache a new token for it any more (they re-check).
-    if (status === 'disabled') await this.tokenCache.forgetSessions([id]);
+    if (status === 'disabled') await this.tokenCache.forgetClients([id]);
     return toClientDto(row);
   }
 
@@ -212,7 +212,7 @@ export class OAuthClientsService implements OnModuleInit {
         );
       }),
     );
-    await this.tokenCache.forgetSessions([id]);
+    await this.tokenCache.forgetClients([id]);
   }
 
   private async find(em: EntityManager, id: string, forUpdate = false): Promise<ClientRow | null> {
@@ -259,7 +259,7 @@ export class OAuthClientsService implements OnModuleInit {
       for (const r of rows) await this.auth.cache.invalidate(r.client_id, r.version);
       return rows.map((r) => r.id);
     });
-    await this.tokenCache.forgetSessions(ids);
+    await this.tokenCache.forgetClients(ids);
   }
 
   private async notFound(p: Principal, tenantId: string, id: string): Promise<never> {

@@ -71,7 +71,7 @@ export class OAuthTokensService {
     // A disable (client or owner) that committed while we signed found no hash to forget:
     // look again now that the hash is indexed.
     if (!(await this.clients.stillActive(c.client.cid))) {
-      await this.cache.forgetSessions([c.client.id]);
+      await this.cache.forgetClients([c.client.id]);
       throw OAuthError.invalidClient('The client is not active.');
     }
     // No change of ours to join: group-committed with the other issuances of this tenant.

@@ -3,7 +3,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AuditEntry, AuditService } from '@tessera/audit';
 import { AccountEvents, Principal, principalAudit } from '@tessera/auth';
 import { randomToken, SecretDigest } from '@tessera/crypto';
-import { PreTenantLookup, TenantDb } from '@tessera/database';
+import { GroupCommit, TenantDb } from '@tessera/database';
 import { ProblemError, RequestContextStore } from '@tessera/http';
 import { AccessTokenService } from './access-token.service';
 import { Acr, ACCESS_TOKEN_TTL_S, lifetimesFor, REFRESH_REUSE_GRACE_S } from './session-policy';
@@ -50,6 +50,30 @@ export const invalidRefreshToken = () =>
 
 const REFRESH_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
+/** Rotations per group at most (one statement). */
+const ROTATION_GROUP_MAX = 200;
+
+/** One refresh in a group: presented token's digest, successor's digest, audit context. */
+interface RotationItem {
+  d: string;
+  n: string;
+  c: Record<string, string | null>;
+}
+
+/** refresh_rotate_many's row for one item ('unknown': no such token). */
+interface RotationRow {
+  ord: number;
+  outcome: 'ok' | 'reuse' | 'refused' | 'unknown';
+  reason: string | null;
+  tenant_id: string;
+  session_id: string;
+  user_id: string;
+  amr: string[];
+  acr: Acr;
+  auth_time: Date;
+  expires_in: number;
+}
+
 /**
  * Sessions and their tokens. PostgreSQL holds sessions and refresh tokens (stored as HMAC
  * digests); the token cache holds live access-token hashes. Refresh tokens rotate on
@@ -59,10 +83,22 @@ const REFRESH_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 export class SessionService implements OnModuleInit {
   private readonly logger = new Logger('Sessions');
 
+  /**
+   * Refresh rotations, group-committed: the refreshes that arrive while a group is being
+   * written go together in the next one — one statement (refresh_rotate_many: lookup by
+   * digest, then refresh_rotate per item, in order), one transaction, one WAL flush.
+   */
+  private readonly rotations = new GroupCommit<RotationItem, RotationRow>(
+    (items) =>
+      this.orm.em
+        .fork()
+        .execute<RotationRow[]>('select * from refresh_rotate_many(cast(? as jsonb), ?) order by ord', [JSON.stringify(items), REFRESH_REUSE_GRACE_S]),
+    ROTATION_GROUP_MAX,
+  );
+
   constructor(
     private readonly orm: MikroORM,
     private readonly db: TenantDb,
-    private readonly lookup: PreTenantLookup,
     private readonly digest: SecretDigest,
     private readonly tokens: AccessTokenService,
     private readonly cache: TokenCache,
@@ -163,39 +199,32 @@ export class SessionService implements OnModuleInit {
   /**
    * Rotates a refresh token. Exactly one concurrent caller wins the conditional UPDATE; a
    * token consumed more than REFRESH_REUSE_GRACE_S ago is reuse: the session is revoked.
+   * Concurrent refreshes are group-committed (see `rotations`): one statement rotates them
+   * all, each with its own outcome and audit row.
    */
   async refresh(refreshToken: string): Promise<TokenPair> {
     if (typeof refreshToken !== 'string' || !REFRESH_SHAPE.test(refreshToken)) throw invalidRefreshToken();
-    const found = await this.lookup.refreshToken(this.digest.digest(refreshToken));
-    if (!found) throw invalidRefreshToken();
     const next = randomToken(32);
     const ctx = RequestContextStore.current();
-    // One round trip: refresh_rotate() consumes, checks reuse and the session, stores the
-    // successor, slides the idle window and audits, in one statement's transaction.
-    const [row] = await this.orm.em.fork().execute<
-      { outcome: 'ok' | 'reuse' | 'refused'; reason: string | null; user_id: string; amr: string[]; acr: Acr; auth_time: Date; expires_in: number }[]
-    >('select * from refresh_rotate(?, ?, ?, ?, ?, cast(? as jsonb))', [
-      found.tenantId,
-      found.id,
-      found.sessionId,
-      this.digest.digest(next),
-      REFRESH_REUSE_GRACE_S,
-      JSON.stringify({
+    const row = await this.rotations.submit('', {
+      d: this.digest.digest(refreshToken),
+      n: this.digest.digest(next),
+      c: {
         route: ctx?.route ?? null,
         method: ctx?.method ?? null,
         ip: ctx?.ip ?? null,
         user_agent: ctx?.userAgent ?? null,
         request_id: ctx?.requestId ?? null,
-      }),
-    ]);
-    if (row?.outcome === 'reuse') {
-      await this.cache.forgetSessions([found.sessionId]);
+      },
+    });
+    if (row.outcome === 'reuse') {
+      await this.cache.forgetSessions([row.session_id]);
       throw invalidRefreshToken();
     }
-    if (row?.outcome !== 'ok') throw invalidRefreshToken();
+    if (row.outcome !== 'ok') throw invalidRefreshToken();
     const access = await this.mintAccessToken(
-      { id: row.user_id, tenantId: found.tenantId },
-      found.sessionId,
+      { id: row.user_id, tenantId: row.tenant_id },
+      row.session_id,
       row.amr,
       row.acr,
       Math.floor(new Date(row.auth_time).getTime() / 1000),
@@ -329,13 +358,10 @@ export class SessionService implements OnModuleInit {
 
   private async mintAccessToken(user: SessionUser, sessionId: string, amr: string[], acr: string, authTime: number) {
     const { token, jti, expiresIn } = await this.tokens.issue({ sub: user.id, tid: user.tenantId, sid: sessionId, amr, acr, auth_time: authTime });
-    await this.cache.remember(token, { uid: user.id, tid: user.tenantId, sid: sessionId, amr, acr, authTime, jti }, ACCESS_TOKEN_TTL_S * 1000);
-    // A revocation that committed between our transaction and the cache write above would
-    // have found no hash to delete: check the session again now that the hash is indexed.
-    if (!(await this.lookup.sessionIsLive(sessionId, user.tenantId))) {
-      await this.cache.forgetSessions([sessionId]);
-      throw invalidRefreshToken();
-    }
+    // A revocation that committed after our transaction found no hash to delete, but left
+    // its tombstone: the write is refused atomically (TokenCache.rememberForSession).
+    const indexed = await this.cache.rememberForSession(token, { uid: user.id, tid: user.tenantId, sid: sessionId, amr, acr, authTime, jti }, ACCESS_TOKEN_TTL_S * 1000);
+    if (!indexed) throw invalidRefreshToken();
     return { access_token: token, token_type: 'Bearer' as const, expires_in: expiresIn };
   }
 

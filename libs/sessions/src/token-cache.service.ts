@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { KeyValueStore, KV_STORE } from '@tessera/store';
+import { BatchWrite, KeyValueStore, KV_STORE } from '@tessera/store';
 import { createHash } from 'node:crypto';
+import { ACCESS_TOKEN_TTL_S } from './session-policy';
 
 /** What the cache knows about a live access token: enough to authenticate without PostgreSQL. */
 export interface CachedToken {
@@ -30,17 +31,37 @@ export function tokenHash(token: string): string {
 export class TokenCache {
   constructor(@Inject(KV_STORE) private readonly store: KeyValueStore) {}
 
+  /**
+   * Indexes a client-credentials token (an OAuth client's: `sid` is the client's id). A
+   * client can be disabled and enabled again, so its revocations leave no tombstone; the
+   * token endpoint re-checks the client after this write instead.
+   */
   async remember(token: string, entry: CachedToken, ttlMs: number): Promise<void> {
+    await this.store.writeBatch(this.indexWrites(token, entry, ttlMs));
+  }
+
+  /**
+   * Indexes a session's access token unless the session has been revoked: the revocation
+   * tombstone (written by forgetSessions before it deletes hashes) is checked in the same
+   * atomic step as the write. So a revocation that committed while this token was being
+   * signed either finds the hash to delete or left the tombstone that stops the write —
+   * no second read of PostgreSQL needed. False: the session is revoked, nothing written.
+   */
+  async rememberForSession(token: string, entry: CachedToken, ttlMs: number): Promise<boolean> {
+    return this.store.writeBatch(this.indexWrites(token, entry, ttlMs), { unlessExists: [revokedKey(entry.sid)] });
+  }
+
+  private indexWrites(token: string, entry: CachedToken, ttlMs: number): BatchWrite[] {
     const hash = tokenHash(token);
-    // One MULTI: the indexes and the entry are written together, so a revocation never
-    // finds a live token it cannot find through its session. Sessions with live tokens per
-    // user: a deleted user's sessions vanish from PostgreSQL by cascade, so their ids must be
-    // findable here.
-    await this.store.writeBatch([
+    // One atomic write: the indexes and the entry are written together, so a revocation
+    // never finds a live token it cannot find through its session. Sessions with live
+    // tokens per user: a deleted user's sessions vanish from PostgreSQL by cascade, so their
+    // ids must be findable here.
+    return [
       { kind: 'addToSet', key: `sat:${entry.sid}`, members: [hash], ttlMs },
       { kind: 'addToSet', key: `usr:${entry.uid}`, members: [entry.sid], ttlMs },
       { kind: 'set', key: `at:${hash}`, value: JSON.stringify(entry), ttlMs },
-    ]);
+    ];
   }
 
   async lookup(token: string): Promise<CachedToken | null> {
@@ -64,11 +85,36 @@ export class TokenCache {
     await this.forgetSessions(await this.store.takeSet(`usr:${userId}`));
   }
 
-  /** Forgets every access token of these sessions. */
+  /**
+   * Forgets every access token of these sessions, for good: a tombstone per session first
+   * (so a token being minted for it right now is not indexed after the hashes are gone),
+   * then the hashes. Call it after the revocation has committed.
+   */
   async forgetSessions(sessionIds: string[]): Promise<void> {
-    for (const sid of sessionIds) {
+    if (!sessionIds.length) return;
+    await this.store.writeBatch(sessionIds.map((sid) => ({ kind: 'set' as const, key: revokedKey(sid), value: '1', ttlMs: REVOKED_TTL_MS })));
+    await this.forgetTokensOf(sessionIds);
+  }
+
+  /** Forgets every access token of these OAuth clients (they may be enabled again: no tombstone). */
+  async forgetClients(clientIds: string[]): Promise<void> {
+    await this.forgetTokensOf(clientIds);
+  }
+
+  private async forgetTokensOf(ids: string[]): Promise<void> {
+    for (const sid of ids) {
       const hashes = await this.store.takeSet(`sat:${sid}`);
       if (hashes.length) await this.store.del(...hashes.map((h) => `at:${h}`));
     }
   }
 }
+
+/** The tombstone of a revoked session. */
+const revokedKey = (sessionId: string) => `rsid:${sessionId}`;
+
+/**
+ * How long a tombstone stands: far past the time between a login's or refresh's commit and
+ * its token-cache write (milliseconds: signing, then the write). Twice an access token's
+ * lifetime, so the key count stays bounded by the revocations of the last half hour.
+ */
+const REVOKED_TTL_MS = 2 * ACCESS_TOKEN_TTL_S * 1000;

@@ -66,6 +66,9 @@ export class MemoryStore implements KeyValueStore {
     return { count: Number(e.value), ttlMs: e.expiresAt - Date.now() };
   }
   async addToSet(key: string, members: string[], ttlMs: number) {
+    this.addMembers(key, members, ttlMs);
+  }
+  private addMembers(key: string, members: string[], ttlMs: number) {
     // As in Redis, a set with no members does not exist: adding none creates nothing.
     if (!members.length) return;
     const e = this.live(key);
@@ -73,11 +76,14 @@ export class MemoryStore implements KeyValueStore {
     for (const m of members) set.add(m);
     this.map.set(key, { value: JSON.stringify([...set]), expiresAt: Date.now() + Math.max(1, ttlMs) });
   }
-  async writeBatch(ops: BatchWrite[]) {
+  async writeBatch(ops: BatchWrite[], options?: { unlessExists?: string[] }) {
+    // No await between the check and the writes: atomic within this process.
+    if (options?.unlessExists?.some((k) => this.live(k))) return false;
     for (const op of ops) {
-      if (op.kind === 'set') await this.set(op.key, op.value, op.ttlMs);
-      else await this.addToSet(op.key, op.members, op.ttlMs);
+      if (op.kind === 'set') this.map.set(op.key, { value: op.value, expiresAt: Date.now() + Math.max(1, op.ttlMs) });
+      else this.addMembers(op.key, op.members, op.ttlMs);
     }
+    return true;
   }
   async takeSet(key: string) {
     const e = this.live(key);

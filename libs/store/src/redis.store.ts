@@ -41,12 +41,17 @@ return 1`;
 /**
  * writeBatch's writes in one script (atomic, like MULTI/EXEC, but one command on the wire
  * instead of MULTI, two per set and EXEC: the token cache's write on every login, refresh
- * and token issuance was ~8% of the token endpoint's CPU as a MULTI). KEYS[i] is op i's key;
- * ARGV holds (kind, value, px) per op: 's' = SET value PX px, 'a' = SADD value + PEXPIRE px.
+ * and token issuance was ~8% of the token endpoint's CPU as a MULTI). ARGV[1] = g, the
+ * number of guard keys: KEYS[1..g] must all be absent, or nothing is written (returns -1).
+ * KEYS[g + i] is op i's key; ARGV holds (kind, value, px) per op after ARGV[1]:
+ * 's' = SET value PX px, 'a' = SADD value + PEXPIRE px.
  */
 const WRITE_BATCH = `
-for i = 1, #KEYS do
-  local kind, v, px = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+local g = tonumber(ARGV[1])
+if g > 0 and redis.call('EXISTS', unpack(KEYS, 1, g)) > 0 then return -1 end
+for i = g + 1, #KEYS do
+  local j = 3 * (i - g) - 1
+  local kind, v, px = ARGV[j], ARGV[j + 1], ARGV[j + 2]
   if kind == 's' then
     redis.call('SET', KEYS[i], v, 'PX', px)
   else
@@ -54,7 +59,7 @@ for i = 1, #KEYS do
     redis.call('PEXPIRE', KEYS[i], px)
   end
 end
-return #KEYS`;
+return #KEYS - g`;
 
 /** The scripts, sent by SHA (EVALSHA, ioredis loads them on a NOSCRIPT); keys get the client's prefix. */
 interface StoreScripts {
@@ -131,10 +136,10 @@ export class RedisStore implements KeyValueStore {
         .exec(),
     );
   }
-  async writeBatch(ops: BatchWrite[]) {
-    if (!ops.length) return;
-    const keys: string[] = [];
-    const args: string[] = [];
+  async writeBatch(ops: BatchWrite[], options?: { unlessExists?: string[] }) {
+    const guards = options?.unlessExists ?? [];
+    const keys: string[] = [...guards];
+    const args: string[] = [String(guards.length)];
     for (const op of ops) {
       const px = String(Math.max(1, Math.ceil(op.ttlMs)));
       if (op.kind === 'set') {
@@ -147,8 +152,9 @@ export class RedisStore implements KeyValueStore {
         }
       }
     }
-    if (!keys.length) return;
-    await this.run(() => this.scripts.tsrWriteBatch(keys.length, ...keys, ...args));
+    if (keys.length === guards.length) return guards.length ? (await this.getMany(guards)).every((v) => v === null) : true;
+    const applied = await this.run(() => this.scripts.tsrWriteBatch(keys.length, ...keys, ...args));
+    return applied >= 0;
   }
   async takeSet(key: string) {
     const res = await this.run(() => this.client.multi().smembers(key).del(key).exec());

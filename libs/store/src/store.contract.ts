@@ -69,6 +69,22 @@ export function storeContract(name: string, make: () => Promise<KeyValueStore>):
       expect(await store.ttl(b)).toBe(-1);
     });
 
+    it('writeBatch with unlessExists writes nothing while a guard key exists', async () => {
+      const [guard, other, a, b] = [k('g1'), k('g2'), k('b3'), k('b4')];
+      const ops = [
+        { kind: 'set' as const, key: a, value: 'v', ttlMs: 10_000 },
+        { kind: 'addToSet' as const, key: b, members: ['m'], ttlMs: 10_000 },
+      ];
+      await store.set(guard, '1', 10_000);
+      expect(await store.writeBatch(ops, { unlessExists: [other, guard] })).toBe(false);
+      expect(await store.get(a)).toBeNull();
+      expect(await store.ttl(b)).toBe(-1);
+      await store.del(guard);
+      expect(await store.writeBatch(ops, { unlessExists: [other, guard] })).toBe(true);
+      expect(await store.get(a)).toBe('v');
+      expect(await store.takeSet(b)).toEqual(['m']);
+    });
+
     it('del removes keys and counts the ones that existed', async () => {
       const [a, b] = [k('d1'), k('d2')];
       await store.set(a, '1', 10_000);

@@ -27,10 +27,13 @@ export interface KeyValueStore {
   /** Adds members to a set, (re)setting the set's time to live. */
   addToSet(key: string, members: string[], ttlMs: number): Promise<void>;
   /**
-   * Several writes in one round trip, applied together (Redis MULTI): `set` entries and
-   * `addToSet` entries (members added, the set's time to live reset).
+   * Several writes in one round trip, applied together (atomic): `set` entries and
+   * `addToSet` entries (members added, the set's time to live reset). With `unlessExists`,
+   * nothing is written if any of those keys exists, decided atomically with the writes
+   * (a revocation tombstone checked and the token indexed in one step); returns whether
+   * the writes were applied.
    */
-  writeBatch(ops: BatchWrite[]): Promise<void>;
+  writeBatch(ops: BatchWrite[], options?: { unlessExists?: string[] }): Promise<boolean>;
   /** Returns every member of a set and deletes it, atomically. */
   takeSet(key: string): Promise<string[]>;
   /** Remaining time to live in ms, or -1 when the key does not exist. */
