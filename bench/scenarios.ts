@@ -181,7 +181,9 @@ export const SCENARIOS: Scenario[] = [
     description:
       'Rotating refresh tokens: each connection chains its own session, sending the refresh_token of its ' +
       'previous response (seeded per run by one real login per connection). Per call: lookup by HMAC digest, ' +
-      'conditional consume, new refresh token row, new ES256 access token, token-cache writes, audit row.',
+      'conditional consume, reuse and session checks, new refresh token row, sliding window, audit row (all in ' +
+      'refresh_rotate_many: concurrent refreshes are group-committed, one statement and one commit per group), ' +
+      'new ES256 access token, token-cache write checked against the session\'s revocation tombstone (one Lua call).',
     setup: refreshSetup,
   },
   {
