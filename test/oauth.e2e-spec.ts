@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { AddressInfo, createServer } from 'node:net';
+import { TokenCache } from '@tessera/sessions';
 import { sql, startApp, TestApp, uniquePrefix } from './support/app';
 import { basic, bearer, ClientBody, createClient, createKey } from './support/machine-helpers';
 import { asUser, auditRows, createTenant, createUser, signIn, TestAuthModule } from './support/test-auth';
@@ -150,6 +151,34 @@ describe('OAuth 2.0 client credentials, introspection, revocation (e2e)', () => 
     expect((await tokenBasic(c)).status).toBe(200);
     expect((await t.http.get('/v1/me').set(bearer(at))).status).toBe(401);
     expect(await auditRows('oauth_client.disable', tenant.id)).toHaveLength(1);
+  });
+
+  it.each([
+    ['the client', (c: ClientBody) => `/v1/oauth-clients/${c.id}/disable`],
+    ['its user', (_c: ClientBody, userId: string) => `/v1/users/${userId}/disable`],
+  ])('a token signed while %s is being disabled is never indexed', async (_what, disablePath) => {
+    const u = await createUser({ tenantId: tenant.id });
+    const c = await createClient(t, admin.id, { userId: u.id, scopes: ['read'] });
+    const cache = t.app.get(TokenCache);
+    const rememberThenGet = cache.rememberThenGet.bind(cache);
+    let minted = '';
+    // The disable commits (and forgets the client's tokens) after the client authenticated
+    // and while its token was being signed, just before the token is indexed.
+    jest.spyOn(cache, 'rememberThenGet').mockImplementationOnce(async (tokenValue, entry, ttlMs, keys) => {
+      minted = tokenValue;
+      expect((await t.http.post(disablePath(c, u.id)).set(asUser(admin.id))).status).toBeLessThan(300);
+      return rememberThenGet(tokenValue, entry, ttlMs, keys);
+    });
+    try {
+      const res = await tokenBasic(c);
+      expect(res.status).toBe(401);
+      expect(res.body.error).toBe('invalid_client');
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(minted).not.toBe('');
+    expect((await t.http.get('/v1/me').set(bearer(minted))).status).toBe(401);
+    expect(await auditRows('oauth.token', tenant.id)).not.toContainEqual(expect.objectContaining({ target_id: u.id }));
   });
 
   it('disabling the client’s user revokes its tokens and refuses new ones', async () => {

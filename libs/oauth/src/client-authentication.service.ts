@@ -142,10 +142,17 @@ export class ClientAuthentication {
     return { client, tenantStatus: row.tenant_status };
   }
 
-  /** Whether the client and its owner may still act (checked again after a token is cached). */
-  async stillActive(clientId: string): Promise<boolean> {
-    // The client's record and its owner's authorization in one round trip (as at authentication).
-    const { found, owner } = await this.load(clientId);
+  /** The store keys that say whether a client and its owner may still act (see stillActiveFrom). */
+  liveKeys(client: CachedClient): [string, string] {
+    return [this.cache.key(client.cid), this.authz.key(client.u)];
+  }
+
+  /**
+   * Whether the client and its owner may still act, from the values of `liveKeys` read
+   * after a token was cached (a miss or a tombstone goes to PostgreSQL, as at authentication).
+   */
+  async stillActiveFrom(client: CachedClient, [raw, rawAuthz]: (string | null)[]): Promise<boolean> {
+    const { found, owner } = await this.fromStore(client.cid, raw ?? null, client.u, rawAuthz ?? null);
     if (!found || found.client.st !== 'active' || found.tenantStatus !== 'active') return false;
     return !!owner && owner.status === 'active';
   }
@@ -154,13 +161,26 @@ export class ClientAuthentication {
     if (!CLIENT_ID_PATTERN.test(clientId)) return { found: null, owner: null };
     const ownerId = this.owners.get(clientId);
     const [raw, rawAuthz] = await this.store.getMany(ownerId ? [this.cache.key(clientId), this.authz.key(ownerId)] : [this.cache.key(clientId)]);
-    const found = await this.record(clientId, raw ?? null);
+    return this.fromStore(clientId, raw ?? null, ownerId ?? null, rawAuthz ?? null);
+  }
+
+  /**
+   * The client's record and its owner's authorization from their store values; `rawAuthz`
+   * counts only if it was read for the client's actual owner (`readOwnerId`).
+   */
+  private async fromStore(
+    clientId: string,
+    raw: string | null,
+    readOwnerId: string | null,
+    rawAuthz: string | null,
+  ): Promise<{ found: { client: CachedClient; tenantStatus: string } | null; owner: UserAuthz | null }> {
+    const found = await this.record(clientId, raw);
     if (!found) return { found, owner: null };
-    if (!ownerId) {
+    if (!this.owners.has(clientId)) {
       if (this.owners.size >= 100_000) this.owners.clear();
       this.owners.set(clientId, found.client.u);
     }
-    const owner = this.authz.parse(ownerId ? (rawAuthz ?? null) : null) ?? (await this.authz.load(found.client.u, found.client.t));
+    const owner = this.authz.parse(readOwnerId === found.client.u ? rawAuthz : null) ?? (await this.authz.load(found.client.u, found.client.t));
     return { found, owner };
   }
 

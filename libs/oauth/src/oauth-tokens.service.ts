@@ -67,10 +67,15 @@ export class OAuthTokensService {
     }
     const scp = scope.split(' ');
     const { token, jti, iat, expiresIn } = await this.tokens.issueForClient({ sub: c.client.u, tid: c.client.t, client_id: c.client.cid, scope });
-    await this.cache.remember(token, { uid: c.client.u, tid: c.client.t, sid: c.client.id, amr: [], acr: '', authTime: iat, jti, cid: c.client.cid, scp }, expiresIn * 1000);
     // A disable (client or owner) that committed while we signed found no hash to forget:
-    // look again now that the hash is indexed.
-    if (!(await this.clients.stillActive(c.client.cid))) {
+    // look again at the client and its owner as the write left them (same atomic step).
+    const live = await this.cache.rememberThenGet(
+      token,
+      { uid: c.client.u, tid: c.client.t, sid: c.client.id, amr: [], acr: '', authTime: iat, jti, cid: c.client.cid, scp },
+      expiresIn * 1000,
+      this.clients.liveKeys(c.client),
+    );
+    if (!(await this.clients.stillActiveFrom(c.client, live))) {
       await this.cache.forgetClients([c.client.id]);
       throw OAuthError.invalidClient('The client is not active.');
     }

@@ -77,8 +77,15 @@ export class MemoryStore implements KeyValueStore {
     this.map.set(key, { value: JSON.stringify([...set]), expiresAt: Date.now() + Math.max(1, ttlMs) });
   }
   async writeBatch(ops: BatchWrite[], options?: { unlessExists?: string[] }) {
-    // No await between the check and the writes: atomic within this process.
-    if (options?.unlessExists?.some((k) => this.live(k))) return false;
+    return this.applyBatch(ops, options?.unlessExists ?? []);
+  }
+  async writeBatchThenGet(ops: BatchWrite[], keys: string[]) {
+    this.applyBatch(ops, []);
+    return keys.map((k) => this.live(k)?.value ?? null);
+  }
+  /** Synchronous, so atomic within this process, like the Redis script. */
+  private applyBatch(ops: BatchWrite[], guards: string[]): boolean {
+    if (guards.some((k) => this.live(k))) return false;
     for (const op of ops) {
       if (op.kind === 'set') this.map.set(op.key, { value: op.value, expiresAt: Date.now() + Math.max(1, op.ttlMs) });
       else this.addMembers(op.key, op.members, op.ttlMs);

@@ -41,16 +41,18 @@ return 1`;
 /**
  * writeBatch's writes in one script (atomic, like MULTI/EXEC, but one command on the wire
  * instead of MULTI, two per set and EXEC: the token cache's write on every login, refresh
- * and token issuance was ~8% of the token endpoint's CPU as a MULTI). ARGV[1] = g, the
- * number of guard keys: KEYS[1..g] must all be absent, or nothing is written (returns -1).
- * KEYS[g + i] is op i's key; ARGV holds (kind, value, px) per op after ARGV[1]:
+ * and token issuance was ~8% of the token endpoint's CPU as a MULTI).
+ * ARGV[1] = g, the number of guard keys: KEYS[1..g] must all be absent, or nothing is
+ * written (returns -1). ARGV[2] = r, the number of keys read after the writes:
+ * KEYS[g + 1..g + r] (returns their values; else the number of writes).
+ * KEYS[g + r + i] is op i's key; ARGV holds (kind, value, px) per op after ARGV[2]:
  * 's' = SET value PX px, 'a' = SADD value + PEXPIRE px.
  */
 const WRITE_BATCH = `
-local g = tonumber(ARGV[1])
+local g, r = tonumber(ARGV[1]), tonumber(ARGV[2])
 if g > 0 and redis.call('EXISTS', unpack(KEYS, 1, g)) > 0 then return -1 end
-for i = g + 1, #KEYS do
-  local j = 3 * (i - g) - 1
+for i = g + r + 1, #KEYS do
+  local j = 3 * (i - g - r)
   local kind, v, px = ARGV[j], ARGV[j + 1], ARGV[j + 2]
   if kind == 's' then
     redis.call('SET', KEYS[i], v, 'PX', px)
@@ -59,14 +61,18 @@ for i = g + 1, #KEYS do
     redis.call('PEXPIRE', KEYS[i], px)
   end
 end
-return #KEYS - g`;
+if r > 0 then return redis.call('MGET', unpack(KEYS, g + 1, g + r)) end
+return #KEYS - g - r`;
 
 /** The scripts, sent by SHA (EVALSHA, ioredis loads them on a NOSCRIPT); keys get the client's prefix. */
 interface StoreScripts {
   tsrIncrWindow(key: string, windowMs: string): Promise<[number, number]>;
   tsrSetIfNewer(key: string, version: string, value: string, px: string): Promise<number>;
-  tsrWriteBatch(numKeys: number, ...keysThenArgs: string[]): Promise<number>;
+  tsrWriteBatch(numKeys: number, ...keysThenArgs: string[]): Promise<number | (string | null)[]>;
 }
+
+/** Whether an op writes anything (a set addition with no members does not). */
+const hasWrites = (op: BatchWrite) => op.kind === 'set' || op.members.length > 0;
 
 export class RedisStore implements KeyValueStore {
   readonly kind = 'redis' as const;
@@ -138,8 +144,21 @@ export class RedisStore implements KeyValueStore {
   }
   async writeBatch(ops: BatchWrite[], options?: { unlessExists?: string[] }) {
     const guards = options?.unlessExists ?? [];
-    const keys: string[] = [...guards];
-    const args: string[] = [String(guards.length)];
+    if (!ops.some(hasWrites)) return guards.length ? (await this.getMany(guards)).every((v) => v === null) : true;
+    const applied = await this.runWriteBatch(guards, [], ops);
+    return applied !== -1;
+  }
+  async writeBatchThenGet(ops: BatchWrite[], keys: string[]) {
+    if (!ops.some(hasWrites)) return this.getMany(keys);
+    if (!keys.length) {
+      await this.runWriteBatch([], [], ops);
+      return [];
+    }
+    return (await this.runWriteBatch([], keys, ops)) as (string | null)[];
+  }
+  private runWriteBatch(guards: string[], reads: string[], ops: BatchWrite[]) {
+    const keys: string[] = [...guards, ...reads];
+    const args: string[] = [String(guards.length), String(reads.length)];
     for (const op of ops) {
       const px = String(Math.max(1, Math.ceil(op.ttlMs)));
       if (op.kind === 'set') {
@@ -152,9 +171,7 @@ export class RedisStore implements KeyValueStore {
         }
       }
     }
-    if (keys.length === guards.length) return guards.length ? (await this.getMany(guards)).every((v) => v === null) : true;
-    const applied = await this.run(() => this.scripts.tsrWriteBatch(keys.length, ...keys, ...args));
-    return applied >= 0;
+    return this.run(() => this.scripts.tsrWriteBatch(keys.length, ...keys, ...args));
   }
   async takeSet(key: string) {
     const res = await this.run(() => this.client.multi().smembers(key).del(key).exec());

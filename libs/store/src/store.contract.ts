@@ -85,6 +85,21 @@ export function storeContract(name: string, make: () => Promise<KeyValueStore>):
       expect(await store.takeSet(b)).toEqual(['m']);
     });
 
+    it('writeBatchThenGet writes, then reads keys as they are after the writes (missing ones null)', async () => {
+      const [a, b, c] = [k('wg1'), k('wg2'), k('wg3')];
+      await store.set(b, 'before', 10_000);
+      const got = await store.writeBatchThenGet(
+        [
+          { kind: 'set', key: a, value: 'written', ttlMs: 10_000 },
+          { kind: 'addToSet', key: c, members: ['m'], ttlMs: 10_000 },
+        ],
+        [a, k('wg-missing'), b],
+      );
+      expect(got).toEqual(['written', null, 'before']);
+      expect(await store.takeSet(c)).toEqual(['m']);
+      expect(await store.writeBatchThenGet([], [b])).toEqual(['before']);
+    });
+
     it('del removes keys and counts the ones that existed', async () => {
       const [a, b] = [k('d1'), k('d2')];
       await store.set(a, '1', 10_000);

@@ -34,6 +34,12 @@ export interface KeyValueStore {
    * the writes were applied.
    */
   writeBatch(ops: BatchWrite[], options?: { unlessExists?: string[] }): Promise<boolean>;
+  /**
+   * writeBatch's writes, then a read of `keys`, in one atomic step (one round trip): what
+   * a writer must check again once its write is visible (e.g. that a client was not
+   * disabled while its token was being signed) without a second round trip.
+   */
+  writeBatchThenGet(ops: BatchWrite[], keys: string[]): Promise<(string | null)[]>;
   /** Returns every member of a set and deletes it, atomically. */
   takeSet(key: string): Promise<string[]>;
   /** Remaining time to live in ms, or -1 when the key does not exist. */
