@@ -67,6 +67,16 @@ describe('sessions: login, refresh, logout, revocation', () => {
     expect(res.body.refresh_token).not.toBe(first.refresh_token);
     expect(res.body.access_token).not.toBe(first.access_token);
     expect((await t.http.get('/v1/me').set(bearer(res.body.access_token))).status).toBe(200);
+    // The chain is kept: the consumed token points at its successor, the only live one.
+    const chain = await sql<{ id: string; consumed: boolean; replaced_by: string | null }>(
+      `select r.id, r.consumed_at is not null as consumed, r.replaced_by from refresh_tokens r join sessions s on s.id = r.session_id
+        where s.user_id = $1 order by r.created_at`,
+      [u.id],
+    );
+    expect(chain).toEqual([
+      { id: chain[0]!.id, consumed: true, replaced_by: chain[1]!.id },
+      { id: chain[1]!.id, consumed: false, replaced_by: null },
+    ]);
     // Within the grace window a second use is refused but the session survives.
     const retry = await t.http.post('/v1/auth/refresh').send({ refresh_token: first.refresh_token });
     expect(retry.status).toBe(401);
@@ -286,6 +296,10 @@ describe('sessions: login, refresh, logout, revocation', () => {
     expect((await t.http.post('/v1/auth/login').send({ email: u.email, password: PASSWORD })).status).toBe(401);
     const [row] = await sql<{ revoked_reason: string }>(`select revoked_reason from sessions where user_id = $1`, [u.id]);
     expect(row.revoked_reason).toBe('tenant_suspended');
+    // The refused refresh wrote no successor and left no link to one.
+    const tokens = await sql<{ replaced_by: string | null }>(`select replaced_by from refresh_tokens where tenant_id = $1`, [child.id]);
+    expect(tokens).toEqual([{ replaced_by: null }]);
+    expect((await auditRows('auth.refresh', child.id)).map((r) => r.reason)).toEqual(['session_ended']);
     // The domain admin of the parent is untouched.
     expect((await t.http.get('/v1/me').set(bearer(adminPair.access_token))).status).toBe(200);
   });

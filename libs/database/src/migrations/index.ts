@@ -11,6 +11,7 @@ import { Migration20261123000040MachineCredentials } from './20261123000040-mach
 import { Migration20261123000050Mfa } from './20261123000050-mfa';
 import { Migration20261123000060AuditChainHeads } from './20261123000060-audit-chain-heads';
 import { Migration20261124000070RefreshRotateMany } from './20261124000070-refresh-rotate-many';
+import { Migration20261124000071RefreshRotateOneWrite } from './20261124000071-refresh-rotate-one-write';
 
 /**
  * Every migration, in order. Listed explicitly (no folder scanning) so the compiled app,
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   { name: '20261123000050-mfa', class: Migration20261123000050Mfa },
   { name: '20261123000060-audit-chain-heads', class: Migration20261123000060AuditChainHeads },
   { name: '20261124000070-refresh-rotate-many', class: Migration20261124000070RefreshRotateMany },
+  { name: '20261124000071-refresh-rotate-one-write', class: Migration20261124000071RefreshRotateOneWrite },
 ];
