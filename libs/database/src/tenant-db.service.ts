@@ -38,9 +38,13 @@ export class TenantDb {
 
   /**
    * One statement on its own (autocommit: its own transaction, no tenant set), one round
-   * trip instead of BEGIN, set_config, the statement and COMMIT. Only for calls of SECURITY
-   * DEFINER functions that decide from their own arguments what they may touch (the audit
-   * trail's audit_append): with no tenant set, tenant-owned rows stay invisible to anything else.
+   * trip instead of BEGIN, set_config, the statement and COMMIT. Only for calls of
+   * - SECURITY DEFINER functions that decide from their own arguments what they may touch
+   *   (the audit trail's audit_append): with no tenant set, tenant-owned rows stay invisible
+   *   to anything else;
+   * - SECURITY INVOKER functions that enter their tenant first (`app_enter_tenant`, local to
+   *   this statement's transaction) and then run under RLS like withTenant would
+   *   (login_account, mfa_account, session_start, refresh_rotate).
    */
   async statement<T extends Record<string, unknown>[] = Record<string, unknown>[]>(sql: string, params: unknown[]): Promise<T> {
     return this.orm.em.fork().execute<T>(sql, params);

@@ -10,6 +10,7 @@ import { Migration20261123000031AuditLanes } from './20261123000031-audit-lanes'
 import { Migration20261123000040MachineCredentials } from './20261123000040-machine-credentials';
 import { Migration20261123000050Mfa } from './20261123000050-mfa';
 import { Migration20261123000060AuditChainHeads } from './20261123000060-audit-chain-heads';
+import { Migration20261124000090LoginStatements } from './20261124000090-login-statements';
 
 /**
  * Every migration, in order. Listed explicitly (no folder scanning) so the compiled app,
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   { name: '20261123000040-machine-credentials', class: Migration20261123000040MachineCredentials },
   { name: '20261123000050-mfa', class: Migration20261123000050Mfa },
   { name: '20261123000060-audit-chain-heads', class: Migration20261123000060AuditChainHeads },
+  { name: '20261124000090-login-statements', class: Migration20261124000090LoginStatements },
 ];
