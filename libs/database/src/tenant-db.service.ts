@@ -9,6 +9,16 @@ export function isUuid(value: unknown): value is string {
 }
 
 /**
+ * One autocommit statement through the ORM's driver (pool, query formatting, error
+ * conversion: what `em.fork().execute()` does), without forking an EntityManager for it: a
+ * fork builds a unit of work, loaders and the rest, which a raw statement never uses
+ * (measured: ~80 us of event-loop CPU per statement).
+ */
+export function runStatement<T>(orm: MikroORM, sql: string, params: unknown[]): Promise<T> {
+  return orm.em.getDriver().execute<T & Record<string, unknown>[]>(sql, params as unknown[], 'all');
+}
+
+/**
  * The only way application code reaches tenant-owned rows: one transaction with the
  * tenant set through `set_config(..., true)` (transaction-local), so a pooled connection
  * never carries a tenant into the next request, and a forgotten WHERE clause still
@@ -47,7 +57,7 @@ export class TenantDb {
    *   (login_account, mfa_account, session_start, refresh_rotate).
    */
   async statement<T extends Record<string, unknown>[] = Record<string, unknown>[]>(sql: string, params: unknown[]): Promise<T> {
-    return this.orm.em.fork().execute<T>(sql, params);
+    return runStatement<T>(this.orm, sql, params);
   }
 
   /** A cheap liveness query for readiness checks. */

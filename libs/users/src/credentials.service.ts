@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PreTenantLookup, TenantDb } from '@tessera/database';
+import { TenantDb } from '@tessera/database';
 import { PasswordHasher } from '@tessera/password';
 import { normalizeEmail } from './email';
 
@@ -32,7 +32,6 @@ export interface PasswordCheck {
 export class CredentialsService {
   constructor(
     private readonly db: TenantDb,
-    private readonly preTenant: PreTenantLookup,
     private readonly hasher: PasswordHasher,
   ) {}
 
@@ -47,8 +46,9 @@ export class CredentialsService {
    * pending or disabled user and a user without a password all cost one dummy argon2
    * verification). It does not audit, count failures or touch last_login_at: that is login's.
    *
-   * Two round trips before argon2: the pre-tenant lookup by email, then login_account() (one
-   * statement under RLS in the user's tenant: the hash and the tenant's status and slug), not
+   * One round trip before argon2: login_account() (migration 20261124000090) makes the
+   * pre-tenant lookup by email (lookup_user_by_email, the narrow path) and then, under RLS in
+   * that user's tenant, reads the hash and the tenant's status and slug; not the lookup, then
    * an entity load in a four-statement transaction.
    *
    * The rehash is written with a compare-and-set on the old hash (`where password_hash =
@@ -56,14 +56,11 @@ export class CredentialsService {
    * for two argon2 runs, and a password changed meanwhile is never overwritten.
    */
   async checkPasswordForLogin(emailNormalized: string, password: string): Promise<PasswordCheck> {
-    const known = await this.preTenant.userByEmail(normalizeEmail(emailNormalized));
-    const [row] =
-      known?.status === 'active'
-        ? await this.db.statement<
-            { id: string; tenant_id: string; status: string; password_hash: string | null; tenant_status: string; tenant_slug: string }[]
-          >('select id, tenant_id, status, password_hash, tenant_status, tenant_slug from login_account(?, ?)', [known.tenantId, known.id])
-        : [];
-    if (!row || row.status !== 'active' || !row.password_hash) {
+    const [row] = await this.db.statement<
+      { id: string; tenant_id: string; status: string; password_hash: string | null; tenant_status: string | null; tenant_slug: string | null }[]
+    >('select id, tenant_id, status, password_hash, tenant_status, tenant_slug from login_account(?)', [normalizeEmail(emailNormalized)]);
+    const known = row ? { id: row.id, tenantId: row.tenant_id, status: row.status } : null;
+    if (!row || row.status !== 'active' || !row.password_hash || row.tenant_status === null || row.tenant_slug === null) {
       await this.hasher.verifyDummy(password);
       return { known, user: null };
     }
