@@ -457,6 +457,18 @@ describe('password login security (e2e)', () => {
       expect(next).toBeLessThanOrEqual(120_000);
     });
 
+    it('attempts while locked are refused without being counted toward the next lock', async () => {
+      const u = await freshUser();
+      const key = normalizeEmail(u.email);
+      await failFiveTimes(u.email);
+      for (let i = 0; i < 3; i++) expectInvalidCredentials(await wrong(u.email));
+      await expireLock(key);
+      // Counted while locked, these 4 would have reached 5 at once and locked again.
+      for (let i = 0; i < 4; i++) expectInvalidCredentials(await wrong(u.email));
+      expect(await brute().lockedFor(key)).toBe(0);
+      expect((await login({ email: u.email, password: u.password })).status).toBe(200);
+    });
+
     it('a locked unknown email also runs the dummy verification (same work either way)', async () => {
       const email = uniqueLoginEmail('ghost-locked');
       await failFiveTimes(email);

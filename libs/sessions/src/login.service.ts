@@ -37,8 +37,7 @@ export class LoginService {
 
   async verifyPassword(email: string, password: string, tenantSlug?: string): Promise<PasswordVerifiedUser> {
     const emailNormalized = normalizeEmail(email);
-    const lockedFor = await this.brute.lockedFor(emailNormalized);
-    const attempt = lockedFor > 0 ? Infinity : await this.brute.reserve(emailNormalized);
+    const attempt = await this.brute.reserveUnlessLocked(emailNormalized);
     if (attempt > LOCK_AFTER_FAILURES) {
       await this.hasher.verifyDummy(password);
       const known = await this.lookup.userByEmail(emailNormalized);
