@@ -85,9 +85,11 @@ const loginScenario = (name: string, connections: number, informational: boolean
   connections,
   informational,
   description:
-    `Real password logins: Passport local strategy, body validation, per-account brute-force counter (reserve + ` +
-    `reset in the store), one argon2id verify (m=19456, t=2, p=1), session + refresh token rows, ES256 signing, ` +
-    `token-cache writes, audit row. ${BENCH_USER_COUNT} active users (written directly into the database, one ` +
+    `Real password logins: Passport local strategy, body validation, per-account brute-force counter (lock test + ` +
+    `reserve in one store script, reset), the account read (one statement), one argon2id verify (m=19456, t=2, p=1), ` +
+    `the MFA gate's account read, session + refresh token rows + last_login_at + audit row (one statement), ` +
+    `ES256 signing, token-cache writes, the session liveness re-check: 4 PostgreSQL statements, 5 Redis commands. ` +
+    `${BENCH_USER_COUNT} active users (written directly into the database, one ` +
     `shared argon2id hash) taken round-robin, so no account ever has a failure counted.`,
   setup: loginSetup,
 });

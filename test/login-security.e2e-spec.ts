@@ -5,6 +5,7 @@ import { BruteForceProtection } from '@tessera/sessions';
 import { KeyValueStore, KV_STORE } from '@tessera/store';
 import { normalizeEmail } from '@tessera/users';
 import { hashSync } from 'bcryptjs';
+import { createLocalJWKSet, JSONWebKeySet, jwtVerify } from 'jose';
 import type { Response } from 'supertest';
 import { startApp, TestApp, uniquePrefix } from './support/app';
 import {
@@ -230,6 +231,14 @@ describe('password login security (e2e)', () => {
       expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
       const jwks = await fetchJwks(t.http);
       expect(jwks.keys.map((k) => k.kid)).toContain(header.kid);
+      // A relying party verifies it with the published key alone (ES256 as r || s, RFC 7518 §3.4).
+      const verified = await jwtVerify(body.access_token, createLocalJWKSet(jwks as JSONWebKeySet), {
+        algorithms: ['ES256'],
+        typ: 'at+jwt',
+        issuer: 'http://tessera.test',
+        audience: 'http://tessera.test',
+      });
+      expect(verified.payload.sub).toBe(u.id);
 
       const c = jwtClaims(body.access_token);
       expect(c).toEqual({
@@ -446,6 +455,18 @@ describe('password login security (e2e)', () => {
       const next = await brute().lockedFor(normalizeEmail(u.email));
       expect(next).toBeGreaterThan(60_000);
       expect(next).toBeLessThanOrEqual(120_000);
+    });
+
+    it('attempts while locked are refused without being counted toward the next lock', async () => {
+      const u = await freshUser();
+      const key = normalizeEmail(u.email);
+      await failFiveTimes(u.email);
+      for (let i = 0; i < 3; i++) expectInvalidCredentials(await wrong(u.email));
+      await expireLock(key);
+      // Counted while locked, these 4 would have reached 5 at once and locked again.
+      for (let i = 0; i < 4; i++) expectInvalidCredentials(await wrong(u.email));
+      expect(await brute().lockedFor(key)).toBe(0);
+      expect((await login({ email: u.email, password: u.password })).status).toBe(200);
     });
 
     it('a locked unknown email also runs the dummy verification (same work either way)', async () => {

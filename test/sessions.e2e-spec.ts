@@ -1,4 +1,4 @@
-import { tokenHash } from '@tessera/sessions';
+import { ACR, lifetimesFor, LoginGates, REFRESH_LIFETIMES, tokenHash } from '@tessera/sessions';
 import { KeyValueStore, KV_STORE } from '@tessera/store';
 import { verifyAuditChain } from '@tessera/audit';
 import { sql, startApp, TestApp, describeRedis, uniquePrefix } from './support/app';
@@ -198,6 +198,59 @@ describe('sessions: login, refresh, logout, revocation', () => {
     expect(
       (await t.http.patch(`/v1/tenants/${tenant.id}`).set(bearer(adminPair.access_token)).send({ settings: { session: { idleHours: 0 } } })).status,
     ).toBe(400);
+  });
+
+  it('the tenant caps on refresh lifetimes are applied in SQL exactly as lifetimesFor() says', async () => {
+    const settings: object[] = [
+      {},
+      { session: {} },
+      { session: { idleHours: 2 } },
+      { session: { idleHours: 0.5, absoluteHours: 1.25 } },
+      { session: { idleHours: 48, absoluteHours: 1000 } },
+      { session: { idleHours: 0, absoluteHours: -3 } },
+      { session: { idleHours: '2', absoluteHours: null } },
+      { session: { absoluteHours: 6 } },
+    ];
+    for (const acr of Object.values(ACR)) {
+      for (const s of settings) {
+        const base = REFRESH_LIFETIMES[acr];
+        const [row] = await sql<{ idle_s: number; absolute_s: number }>(`select * from session_lifetimes($1::jsonb, $2, $3)`, [
+          JSON.stringify(s),
+          base.idleS,
+          base.absoluteS,
+        ]);
+        const expected = lifetimesFor(acr, s as Parameters<typeof lifetimesFor>[1]);
+        expect({ acr, s, idleS: row.idle_s, absoluteS: row.absolute_s }).toEqual({ acr, s, ...expected });
+      }
+    }
+  });
+
+  it('a user disabled, or a tenant suspended, after the password check gets no session: 401 and a failure audit row', async () => {
+    const gates = t.app.get(LoginGates);
+    for (const change of ['user', 'tenant'] as const) {
+      const tenant = await createTenant();
+      const u = await newUser('member', tenant.id);
+      // The change lands between the password check (which saw both active) and session_start().
+      jest.spyOn(gates, 'afterPassword').mockImplementationOnce(async () => {
+        if (change === 'user') await sql(`update users set status = 'disabled' where id = $1`, [u.id]);
+        else await sql(`update tenants set status = 'suspended' where id = $1`, [tenant.id]);
+        return null;
+      });
+      const res = await t.http.post('/v1/auth/login').send({ email: u.email, password: PASSWORD });
+      expect(res.status).toBe(401);
+      expect(res.body.type).toBe('urn:tessera:problem:invalid-credentials');
+      expect(await sql(`select id from sessions where user_id = $1`, [u.id])).toHaveLength(0);
+      const rows = (await auditRows('auth.login', tenant.id)).filter((r) => r.actor_id === u.id);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        outcome: 'failure',
+        decision: 'deny',
+        reason: change === 'user' ? 'user_not_active' : 'tenant_not_active',
+        target_id: null,
+      });
+      const [user] = await sql<{ last_login_at: Date | null }>(`select last_login_at from users where id = $1`, [u.id]);
+      expect(user.last_login_at).toBeNull();
+    }
   });
 
   it('the absolute lifetime caps sliding use', async () => {

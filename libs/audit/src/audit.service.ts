@@ -29,8 +29,17 @@ export class AuditService {
 
   constructor(private readonly db: TenantDb) {}
 
+  /**
+   * The row `audit_append(jsonb)` takes for `entry` (with the request's route, IP, user agent
+   * and request id), for a database function that appends it in its own statement
+   * (session_start): the row has the same shape whichever path writes it.
+   */
+  payload(entry: AuditEntry): string {
+    return JSON.stringify(this.toRow(entry));
+  }
+
   async record(entry: AuditEntry, em?: EntityManager): Promise<void> {
-    const payload = JSON.stringify(this.toRow(entry));
+    const payload = this.payload(entry);
     if (em) {
       await em.execute('select audit_append(cast(? as jsonb))', [payload]);
       return;

@@ -103,6 +103,32 @@ describe('row-level security (as the application role)', () => {
     expect(bogus).toEqual([]);
   });
 
+
+  describe('single-statement tenant functions (app_enter_tenant: login_account, mfa_account, session_start)', () => {
+    beforeAll(async () => {
+      await run(ownerUrl(), `create or replace function rls_probe_notes(p_tenant uuid) returns setof text
+        language plpgsql security invoker as $$
+        begin perform app_enter_tenant(p_tenant); return query select note from rls_probe order by note; end $$`);
+      await run(ownerUrl(), `grant execute on function rls_probe_notes(uuid) to ${APP_ROLE}`);
+    });
+
+    it('see their tenant for their own statement only: the pooled connection keeps no tenant', async () => {
+      const rows = await db.statement<{ n: string }[]>('select rls_probe_notes(?) as n', [tenantA]);
+      expect(rows.map((r) => r.n)).toEqual(['a1', 'a2']);
+      // Same single pooled connection, next statement without a tenant.
+      const [setting] = await db.statement<{ t: string | null }[]>(`select current_setting('app.tenant_id', true) as t`, []);
+      expect(setting.t ?? '').toBe('');
+      expect(await db.statement('select * from rls_probe', [])).toEqual([]);
+    });
+
+    it('refuse inside a transaction of another tenant instead of switching it', async () => {
+      await expect(db.withTenant(tenantB, (em) => em.execute('select rls_probe_notes(?)', [tenantA]))).rejects.toThrow(
+        /another tenant is set/,
+      );
+      const same = await db.withTenant(tenantB, (em) => em.execute<{ n: string }[]>('select rls_probe_notes(?) as n', [tenantB]));
+      expect(same.map((r) => r.n)).toEqual(['b1']);
+    });
+  });
   describe('the application role cannot escape', () => {
     it('cannot disable or un-force RLS', async () => {
       await expect(run(appUrl(), 'alter table rls_probe disable row level security')).rejects.toThrow(/must be owner/);

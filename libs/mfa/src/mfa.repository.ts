@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { TenantDb } from '@tessera/database';
+import { isUuid, TenantDb } from '@tessera/database';
 import { PENDING_TOTP_TTL_S } from './mfa-policy';
 
 /** A user as MFA sees it: identity, role, tenant settings and the state of its factors. */
@@ -42,6 +42,23 @@ export interface ChallengeRow {
   email_sends: number;
 }
 
+type AccountRow = {
+  id: string;
+  tenant_id: string;
+  email: string;
+  name: string;
+  status: string;
+  role: string;
+  email_verified_at: Date | string | null;
+  password_hash: string | null;
+  tstatus: string;
+  settings: MfaAccount['settings'] | null;
+  totp_status: 'pending' | 'active' | null;
+  totp_created_at: Date | string | null;
+  totp_confirmed_at: Date | string | null;
+  recovery_left: number;
+};
+
 /** Raw statements hand back timestamps as the driver parsed them (a string here): one shape out. */
 const date = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
 
@@ -71,56 +88,40 @@ export class MfaRepository {
     return this.db.withTenant(tenantId, fn);
   }
 
+  /**
+   * The account through mfa_account() (migration 20261124000090): inside the caller's
+   * transaction when `em` is given, otherwise one statement on its own (it enters the tenant
+   * for that statement only) — one round trip on every password login instead of four.
+   */
   async account(tenantId: string, userId: string, em?: EntityManager): Promise<MfaAccount | null> {
-    const run = async (tx: EntityManager) => {
-      const [r] = await tx.execute<
-        {
-          id: string;
-          tenant_id: string;
-          email: string;
-          name: string;
-          status: string;
-          role: string;
-          email_verified_at: Date | null;
-          password_hash: string | null;
-          tstatus: string;
-          settings: MfaAccount['settings'] | null;
-          totp_status: 'pending' | 'active' | null;
-          totp_created_at: Date | string | null;
-          totp_confirmed_at: Date | string | null;
-          recovery_left: number;
-        }[]
-      >(
-        `select u.id, u.tenant_id, u.email, u.name, u.status, u.role, u.email_verified_at, u.password_hash,
-                t.status as tstatus, t.settings, m.status as totp_status, m.created_at as totp_created_at, m.confirmed_at as totp_confirmed_at,
-                (select count(*)::int from mfa_recovery_codes r where r.user_id = u.id and r.used_at is null) as recovery_left
-           from users u join tenants t on t.id = u.tenant_id left join mfa_totp m on m.user_id = u.id
-          where u.id = ?`,
-        [userId],
-      );
-      if (!r) return null;
-      // A pending enrolment that was never confirmed in time is as good as none.
-      const pendingLive =
-        r.totp_status === 'pending' &&
-        r.totp_created_at !== null &&
-        date(r.totp_created_at)!.getTime() > Date.now() - PENDING_TOTP_TTL_S * 1000;
-      return {
-        id: r.id,
-        tenantId: r.tenant_id,
-        email: r.email,
-        name: r.name,
-        status: r.status,
-        role: r.role,
-        emailVerified: r.email_verified_at !== null,
-        passwordHash: r.password_hash,
-        tenantStatus: r.tstatus,
-        settings: r.settings ?? {},
-        totp: r.totp_status === 'active' ? 'active' : pendingLive ? 'pending' : 'none',
-        totpConfirmedAt: date(r.totp_confirmed_at),
-        recoveryCodesLeft: r.recovery_left,
-      } satisfies MfaAccount;
-    };
-    return em ? run(em) : this.db.withTenant(tenantId, run);
+    const sql = `select id, tenant_id, email, name, status, role, email_verified_at, password_hash, tstatus, settings,
+                        totp_status, totp_created_at, totp_confirmed_at, recovery_left
+                   from mfa_account(?, ?)`;
+    if (!isUuid(tenantId) || !isUuid(userId)) return null;
+    const [r] = em
+      ? await em.execute<AccountRow[]>(sql, [tenantId, userId])
+      : await this.db.statement<AccountRow[]>(sql, [tenantId, userId]);
+    if (!r) return null;
+    // A pending enrolment that was never confirmed in time is as good as none.
+    const pendingLive =
+      r.totp_status === 'pending' &&
+      r.totp_created_at !== null &&
+      date(r.totp_created_at)!.getTime() > Date.now() - PENDING_TOTP_TTL_S * 1000;
+    return {
+      id: r.id,
+      tenantId: r.tenant_id,
+      email: r.email,
+      name: r.name,
+      status: r.status,
+      role: r.role,
+      emailVerified: r.email_verified_at !== null,
+      passwordHash: r.password_hash,
+      tenantStatus: r.tstatus,
+      settings: r.settings ?? {},
+      totp: r.totp_status === 'active' ? 'active' : pendingLive ? 'pending' : 'none',
+      totpConfirmedAt: date(r.totp_confirmed_at),
+      recoveryCodesLeft: r.recovery_left,
+    } satisfies MfaAccount;
   }
 
   // --- TOTP -------------------------------------------------------------------------------

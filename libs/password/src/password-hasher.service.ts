@@ -74,8 +74,15 @@ export class PasswordHasher implements OnModuleInit {
   private dummyHash?: Promise<string>;
   private readonly gate = new ConcurrencyGate(defaultArgon2Concurrency());
 
+  /**
+   * What our own hashes at the current parameters start with: such a hash needs no rehash,
+   * known without argon2.needsRehash parsing the PHC string a second time (verify parses it).
+   */
+  private readonly currentPrefix: string;
+
   constructor(@Optional() @Inject(PASSWORD_HASHER_OPTIONS) options?: PasswordHasherOptions) {
     this.params = Object.freeze(resolveArgon2Params(options?.argon2));
+    this.currentPrefix = `${ARGON2ID_PREFIX}v=19$m=${this.params.memoryCost},t=${this.params.timeCost},p=${this.params.parallelism}$`;
   }
 
   async onModuleInit(): Promise<void> {
@@ -102,7 +109,7 @@ export class PasswordHasher implements OnModuleInit {
         const ok = await this.gate.run(() => argon2Verify(storedHash, normalized));
         // needsRehash flags any difference from the current parameters, so hashes converge
         // on the configured policy as users log in.
-        return { ok, needsRehash: ok && needsRehash(storedHash, this.params) };
+        return { ok, needsRehash: ok && !storedHash.startsWith(this.currentPrefix) && needsRehash(storedHash, this.params) };
       } catch {
         return REJECTED;
       }

@@ -23,7 +23,11 @@ export class BruteForceProtection {
   ) {}
 
   private key(kind: string, emailNormalized: string) {
-    return `bf:${kind}:${this.digest.digest(`login:${emailNormalized}`).slice(0, 32)}`;
+    return `bf:${kind}:${this.accountId(emailNormalized)}`;
+  }
+
+  private accountId(emailNormalized: string) {
+    return this.digest.digest(`login:${emailNormalized}`).slice(0, 32);
   }
 
   /** Remaining lock in ms, 0 when not locked. */
@@ -39,6 +43,17 @@ export class BruteForceProtection {
   async reserve(emailNormalized: string): Promise<number> {
     const { count } = await this.store.incrWindow(this.key('fail', emailNormalized), FAILURE_WINDOW_MS);
     return count;
+  }
+
+  /**
+   * lockedFor + reserve in one store round trip (atomically): Infinity while the account is
+   * locked (nothing is counted, as before: attempts while locked never add to the next
+   * window), otherwise the attempt's number in the window.
+   */
+  async reserveUnlessLocked(emailNormalized: string): Promise<number> {
+    const id = this.accountId(emailNormalized);
+    const { count, blockedMs } = await this.store.incrWindowUnlessBlocked(`bf:fail:${id}`, `bf:lock:${id}`, FAILURE_WINDOW_MS);
+    return blockedMs > 0 ? Infinity : count;
   }
 
   /**

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ProblemError } from '@tessera/http';
-import { User } from '@tessera/users';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-local';
 import { LoginDto } from './dto/login.dto';
+import { PasswordVerifiedUser } from './login-gate';
 import { LoginService } from './login.service';
 
 /**
@@ -19,7 +19,7 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
     super({ usernameField: 'email', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  async validate(req: FastifyRequest, _email: string, _password: string): Promise<User> {
+  async validate(req: FastifyRequest, _email: string, _password: string): Promise<PasswordVerifiedUser> {
     const dto = plainToInstance(LoginDto, req.body ?? {});
     const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, validationError: { target: false, value: false } });
     if (errors.length) {

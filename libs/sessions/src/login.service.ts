@@ -4,14 +4,19 @@ import { PreTenantLookup, TenantDb } from '@tessera/database';
 import { ProblemError } from '@tessera/http';
 import { MailService } from '@tessera/mail';
 import { PasswordHasher } from '@tessera/password';
-import { CredentialsService, normalizeEmail, User } from '@tessera/users';
+import { CredentialsService, LoginAccount, normalizeEmail } from '@tessera/users';
 import { BruteForceProtection, LOCK_AFTER_FAILURES } from './brute-force.service';
+import { PasswordVerifiedUser } from './login-gate';
 
 /** The one answer for every failed login: unknown user, wrong password, locked, disabled... */
 export const invalidCredentials = () =>
   new ProblemError(401, 'invalid-credentials', 'Invalid credentials', 'The email or password is incorrect.', {}, {
     'WWW-Authenticate': 'Bearer realm="tessera"',
   });
+
+function tenantUsable(user: LoginAccount, slug?: string): boolean {
+  return user.tenantStatus === 'active' && (slug === undefined || user.tenantSlug === slug.toLowerCase());
+}
 
 /**
  * Password authentication with brute-force protection. Every failure looks the same to
@@ -30,22 +35,21 @@ export class LoginService {
     private readonly mail: MailService,
   ) {}
 
-  async verifyPassword(email: string, password: string, tenantSlug?: string): Promise<User> {
+  async verifyPassword(email: string, password: string, tenantSlug?: string): Promise<PasswordVerifiedUser> {
     const emailNormalized = normalizeEmail(email);
-    const lockedFor = await this.brute.lockedFor(emailNormalized);
-    const attempt = lockedFor > 0 ? Infinity : await this.brute.reserve(emailNormalized);
+    const attempt = await this.brute.reserveUnlessLocked(emailNormalized);
     if (attempt > LOCK_AFTER_FAILURES) {
       await this.hasher.verifyDummy(password);
       const known = await this.lookup.userByEmail(emailNormalized);
       await this.fail(known?.tenantId ?? null, known?.id ?? null, 'account_locked');
       throw invalidCredentials();
     }
-    const user = await this.credentials.verifyPasswordForLogin(emailNormalized, password);
+    const { known, user } = await this.credentials.checkPasswordForLogin(emailNormalized, password);
     let reason: string | null = null;
-    // Who the address belongs to matters only for a failure's audit row and lock mail.
-    const known = user ? { id: user.id, tenantId: user.tenantId, status: user.status } : await this.lookup.userByEmail(emailNormalized);
     if (!user) reason = !known ? 'unknown_user' : known.status !== 'active' ? `user_${known.status}` : 'bad_password_or_no_password';
-    else if (!(await this.tenantUsable(user, tenantSlug))) reason = tenantSlug ? 'tenant_mismatch_or_inactive' : 'tenant_not_active';
+    // The tenant as read with the password hash, before argon2; session_start() checks it
+    // again, atomically with the session insert.
+    else if (!tenantUsable(user, tenantSlug)) reason = tenantSlug ? 'tenant_mismatch_or_inactive' : 'tenant_not_active';
     if (reason || !user) {
       const lock = attempt === LOCK_AFTER_FAILURES ? await this.brute.lock(emailNormalized) : null;
       await this.fail(known?.tenantId ?? null, known?.id ?? null, reason ?? 'unknown');
@@ -53,12 +57,7 @@ export class LoginService {
       throw invalidCredentials();
     }
     await this.brute.recordSuccess(emailNormalized);
-    return user;
-  }
-
-  private async tenantUsable(user: User, slug?: string): Promise<boolean> {
-    const p = await this.lookup.sessionProfile(user.id, user.tenantId);
-    return !!p && p.tstatus === 'active' && (slug === undefined || p.slug === slug.toLowerCase());
+    return { id: user.id, tenantId: user.tenantId };
   }
 
   private async fail(tenantId: string | null, userId: string | null, reason: string): Promise<void> {

@@ -1,12 +1,14 @@
 import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AuditEntry, AuditService } from '@tessera/audit';
 import { AccountEvents, Principal, principalAudit } from '@tessera/auth';
 import { randomToken, SecretDigest } from '@tessera/crypto';
-import { GroupCommit, TenantDb } from '@tessera/database';
+import { GroupCommit, isUuid, TenantDb } from '@tessera/database';
 import { ProblemError, RequestContextStore } from '@tessera/http';
 import { AccessTokenService } from './access-token.service';
-import { Acr, ACCESS_TOKEN_TTL_S, lifetimesFor, REFRESH_REUSE_GRACE_S } from './session-policy';
+import { invalidCredentials } from './login.service';
+import { Acr, ACCESS_TOKEN_TTL_S, REFRESH_LIFETIMES, REFRESH_REUSE_GRACE_S } from './session-policy';
 import { TokenCache } from './token-cache.service';
 
 export interface TokenPair {
@@ -81,8 +83,6 @@ interface RotationRow {
  */
 @Injectable()
 export class SessionService implements OnModuleInit {
-  private readonly logger = new Logger('Sessions');
-
   /**
    * Refresh rotations, group-committed: the refreshes that arrive while a group is being
    * written go together in the next one — one statement (refresh_rotate_many: lookup by
@@ -133,40 +133,52 @@ export class SessionService implements OnModuleInit {
     });
   }
 
-  /** Starts a session after a successful authentication and returns its first token pair. */
+  /**
+   * Starts a session after a successful authentication and returns its first token pair.
+   * One round trip: session_start() (migration 20261124000090) checks that the user and its
+   * tenant are still active, applies the tenant's shorter lifetimes if any, and writes the
+   * session, its refresh token, users.last_login_at and the audit row in one statement's
+   * transaction. A user disabled or a tenant suspended since the credential was checked gets
+   * the generic 401 (and a failure audit row), never a session.
+   */
   async start(user: SessionUser, auth: AuthenticationFacts): Promise<TokenPair & { sessionId: string }> {
+    if (!isUuid(user.tenantId) || !isUuid(user.id)) throw ProblemError.notFound();
     const ctx = RequestContextStore.current();
     const authTime = auth.authTime ?? new Date();
     const refresh = randomToken(32);
-    const { sessionId, refreshExpiresIn } = await this.db.withTenant(user.tenantId, async (em) => {
-      const life = lifetimesFor(auth.acr, await this.tenantSettings(em, user.tenantId));
-      const [s] = await em.execute<{ id: string }[]>(
-        `insert into sessions (tenant_id, user_id, ip, user_agent, method, amr, acr, auth_time, idle_expires_at, absolute_expires_at)
-         values (?, ?, ?, ?, ?, ?::text[], ?, ?, now() + make_interval(secs => ?), now() + make_interval(secs => ?)) returning id`,
-        [user.tenantId, user.id, ctx?.ip ?? null, ctx?.userAgent ?? null, auth.method, `{${auth.amr.join(',')}}`, auth.acr, authTime, life.idleS, life.absoluteS],
-      );
-      const ttl = Math.min(life.idleS, life.absoluteS);
-      await em.execute(
-        `insert into refresh_tokens (tenant_id, session_id, token_digest, expires_at) values (?, ?, ?, now() + make_interval(secs => ?))`,
-        [user.tenantId, s.id, this.digest.digest(refresh), ttl],
-      );
-      await em.execute(`update users set last_login_at = now() where id = ?`, [user.id]);
-      await this.audit.record(
-        {
-          action: 'auth.login',
-          outcome: 'success',
-          tenantId: user.tenantId,
-          actor: { type: 'user', id: user.id },
-          credential: { type: 'password' },
-          target: { type: 'session', id: s.id },
-          params: { method: auth.method, amr: auth.amr, acr: auth.acr },
-        },
-        em,
-      );
-      return { sessionId: s.id, refreshExpiresIn: ttl };
+    // Chosen here so the audit row can name it; gen_random_uuid() would be no less random.
+    const sessionId = randomUUID();
+    const base = REFRESH_LIFETIMES[auth.acr];
+    const audit = this.audit.payload({
+      action: 'auth.login',
+      outcome: 'success',
+      tenantId: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      credential: { type: 'password' },
+      target: { type: 'session', id: sessionId },
+      params: { method: auth.method, amr: auth.amr, acr: auth.acr },
     });
+    const [row] = await this.db.statement<{ outcome: 'ok' | 'refused'; refresh_expires_in: number | null }[]>(
+      'select outcome, refresh_expires_in from session_start(?, ?, ?, ?, ?, ?, ?::text[], ?, ?, ?, ?, ?, cast(? as jsonb))',
+      [
+        user.tenantId,
+        user.id,
+        sessionId,
+        ctx?.ip ?? null,
+        ctx?.userAgent ?? null,
+        auth.method,
+        `{${auth.amr.join(',')}}`,
+        auth.acr,
+        authTime,
+        base.idleS,
+        base.absoluteS,
+        this.digest.digest(refresh),
+        audit,
+      ],
+    );
+    if (row?.outcome !== 'ok' || row.refresh_expires_in === null) throw invalidCredentials();
     const access = await this.mintAccessToken(user, sessionId, auth.amr, auth.acr, Math.floor(authTime.getTime() / 1000));
-    return { ...access, refresh_token: refresh, refresh_expires_in: refreshExpiresIn, sessionId };
+    return { ...access, refresh_token: refresh, refresh_expires_in: row.refresh_expires_in, sessionId };
   }
 
   /**
@@ -363,14 +375,5 @@ export class SessionService implements OnModuleInit {
     const indexed = await this.cache.rememberForSession(token, { uid: user.id, tid: user.tenantId, sid: sessionId, amr, acr, authTime, jti }, ACCESS_TOKEN_TTL_S * 1000);
     if (!indexed) throw invalidRefreshToken();
     return { access_token: token, token_type: 'Bearer' as const, expires_in: expiresIn };
-  }
-
-  private async tenantSettings(em: EntityManager, tenantId: string) {
-    const [t] = await em.execute<{ settings: { session?: { idleHours?: number; absoluteHours?: number } } }[]>(
-      'select settings from tenants where id = ?',
-      [tenantId],
-    );
-    if (!t) this.logger.warn(`tenant ${tenantId} not visible while starting a session`);
-    return t?.settings ?? {};
   }
 }

@@ -3,11 +3,10 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import { AccessDenials, CurrentPrincipal, CurrentSession, Principal, UserPrincipal, Public, RequirePermissions, TenantAccess } from '@tessera/auth';
 import { ProblemError } from '@tessera/http';
 import { RateLimit } from '@tessera/rate-limit';
-import { User } from '@tessera/users';
 import type { FastifyRequest } from 'fastify';
 import { RefreshDto, TokenResponseDto } from './dto/login.dto';
 import { LocalAuthGuard } from './local-auth.guard';
-import { LoginGates, LoginInterruption } from './login-gate';
+import { LoginGates, LoginInterruption, PasswordVerifiedUser } from './login-gate';
 import { ACR } from './session-policy';
 import { SessionService, SessionView } from './session.service';
 import { UserSessionsService } from './user-sessions.service';
@@ -34,7 +33,7 @@ export class AuthSessionsController {
       '`{ mfa_required, mfa_token, methods }` (or `{ mfa_enrollment_required, enrollment_token }`) instead of tokens: see @tessera/mfa.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
-  async login(@Req() req: FastifyRequest & { user: User }): Promise<TokenResponseDto | LoginInterruption> {
+  async login(@Req() req: FastifyRequest & { user: PasswordVerifiedUser }): Promise<TokenResponseDto | LoginInterruption> {
     const u = req.user;
     const interrupted = await this.gates.afterPassword({ id: u.id, tenantId: u.tenantId });
     if (interrupted) return interrupted;

@@ -65,6 +65,12 @@ export class MemoryStore implements KeyValueStore {
     e.value = String(Number(e.value) + 1);
     return { count: Number(e.value), ttlMs: e.expiresAt - Date.now() };
   }
+  async incrWindowUnlessBlocked(key: string, blockerKey: string, windowMs: number) {
+    const blocker = this.live(blockerKey);
+    const blockedMs = blocker ? blocker.expiresAt - Date.now() : 0;
+    if (blockedMs > 0) return { count: 0, ttlMs: 0, blockedMs };
+    return { ...(await this.incrWindow(key, windowMs)), blockedMs: 0 };
+  }
   async addToSet(key: string, members: string[], ttlMs: number) {
     this.addMembers(key, members, ttlMs);
   }

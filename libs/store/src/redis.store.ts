@@ -29,6 +29,16 @@ local t = redis.call('PTTL', KEYS[1])
 if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); t = tonumber(ARGV[1]) end
 return {n, t}`;
 
+/** INCR_WINDOW on KEYS[1] unless KEYS[2] (a lock) is live: then {0, 0, its PTTL}. */
+const INCR_WINDOW_UNLESS_BLOCKED = `
+local b = redis.call('PTTL', KEYS[2])
+if b > 0 then return {0, 0, b} end
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local t = redis.call('PTTL', KEYS[1])
+if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); t = tonumber(ARGV[1]) end
+return {n, t, 0}`;
+
 const SET_IF_NEWER = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -67,6 +77,7 @@ return #KEYS - g - r`;
 /** The scripts, sent by SHA (EVALSHA, ioredis loads them on a NOSCRIPT); keys get the client's prefix. */
 interface StoreScripts {
   tsrIncrWindow(key: string, windowMs: string): Promise<[number, number]>;
+  tsrIncrWindowUnlessBlocked(key: string, blockerKey: string, windowMs: string): Promise<[number, number, number]>;
   tsrSetIfNewer(key: string, version: string, value: string, px: string): Promise<number>;
   tsrWriteBatch(numKeys: number, ...keysThenArgs: string[]): Promise<number | (string | null)[]>;
 }
@@ -81,6 +92,7 @@ export class RedisStore implements KeyValueStore {
   /** Keys are namespaced by the client's `keyPrefix` (REDIS_PREFIX). */
   constructor(readonly client: Redis) {
     client.defineCommand('tsrIncrWindow', { numberOfKeys: 1, lua: INCR_WINDOW });
+    client.defineCommand('tsrIncrWindowUnlessBlocked', { numberOfKeys: 2, lua: INCR_WINDOW_UNLESS_BLOCKED });
     client.defineCommand('tsrSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
     client.defineCommand('tsrWriteBatch', { lua: WRITE_BATCH });
     this.scripts = client as unknown as StoreScripts;
@@ -131,6 +143,12 @@ export class RedisStore implements KeyValueStore {
   async incrWindow(key: string, windowMs: number) {
     const [count, ttlMs] = await this.run(() => this.scripts.tsrIncrWindow(key, String(Math.ceil(windowMs))));
     return { count, ttlMs };
+  }
+  async incrWindowUnlessBlocked(key: string, blockerKey: string, windowMs: number) {
+    const [count, ttlMs, blockedMs] = await this.run(() =>
+      this.scripts.tsrIncrWindowUnlessBlocked(key, blockerKey, String(Math.ceil(windowMs))),
+    );
+    return { count, ttlMs, blockedMs };
   }
   async addToSet(key: string, members: string[], ttlMs: number) {
     if (!members.length) return;

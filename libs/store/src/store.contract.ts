@@ -117,6 +117,22 @@ export function storeContract(name: string, make: () => Promise<KeyValueStore>):
       expect((await store.incrWindow(key, 200)).count).toBe(1);
     });
 
+    it('incrWindowUnlessBlocked counts like incrWindow, and counts nothing while the blocker lives', async () => {
+      const key = k('ctr2');
+      const lock = k('lock2');
+      expect(await store.incrWindowUnlessBlocked(key, lock, 10_000)).toMatchObject({ count: 1, blockedMs: 0 });
+      expect(await store.incrWindowUnlessBlocked(key, lock, 10_000)).toMatchObject({ count: 2, blockedMs: 0 });
+      await store.set(lock, '1', 200);
+      const blocked = await store.incrWindowUnlessBlocked(key, lock, 10_000);
+      expect(blocked.count).toBe(0);
+      expect(blocked.blockedMs).toBeGreaterThan(0);
+      expect(blocked.blockedMs).toBeLessThanOrEqual(200);
+      await sleep(260);
+      const after = await store.incrWindowUnlessBlocked(key, lock, 10_000);
+      expect(after).toMatchObject({ count: 3, blockedMs: 0 });
+      expect(after.ttlMs).toBeGreaterThan(0);
+    });
+
     it('addToSet accumulates members; takeSet returns them once and empties the set', async () => {
       const key = k('set');
       await store.addToSet(key, ['a', 'b'], 10_000);

@@ -24,6 +24,12 @@ export interface KeyValueStore {
   del(...keys: string[]): Promise<number>;
   /** Atomically increments a counter, starting its window on first hit; returns count and ms left. */
   incrWindow(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }>;
+  /**
+   * incrWindow unless `blockerKey` is live (a lock): then nothing is counted and the answer
+   * is `{ count: 0, ttlMs: 0, blockedMs }` with the blocker's remaining ms. One round trip,
+   * atomic, for "refuse while locked, else count this attempt".
+   */
+  incrWindowUnlessBlocked(key: string, blockerKey: string, windowMs: number): Promise<{ count: number; ttlMs: number; blockedMs: number }>;
   /** Adds members to a set, (re)setting the set's time to live. */
   addToSet(key: string, members: string[], ttlMs: number): Promise<void>;
   /**
