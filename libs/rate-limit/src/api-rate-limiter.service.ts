@@ -21,9 +21,15 @@ export interface TenantLimits {
 export interface LimitOutcome extends BucketDecision {
   names: string[];
   policies: BucketPolicy[];
+  /**
+   * The values of the keys asked to be read ahead (null for a missing key), in the order
+   * asked, when the request was allowed and the store could read them in the same script;
+   * undefined otherwise (refused, in-process buckets, nothing asked).
+   */
+  reads?: (string | null)[];
 }
 
-type GcraCommand = (...args: (string | number)[]) => Promise<number[]>;
+type GcraCommand = (...args: (string | number)[]) => Promise<(number | string | null)[]>;
 
 /** A tenant's own limits are re-read this often (a settings change applies within it). */
 const POLICY_TTL_MS = 30_000;
@@ -54,8 +60,11 @@ export class ApiRateLimiter {
     }
   }
 
-  /** Tenant bucket, plus the credential's bucket when the caller is a delegated credential. */
-  async takeForCaller(caller: LimitedCaller): Promise<LimitOutcome> {
+  /**
+   * Tenant bucket, plus the credential's bucket when the caller is a delegated credential;
+   * when allowed, the store keys in `readAhead` are read in the same script (`reads`).
+   */
+  async takeForCaller(caller: LimitedCaller, readAhead: readonly string[] = []): Promise<LimitOutcome> {
     const limits = await this.limitsFor(caller.tenantId);
     const names = ['tenant'];
     const keys = [`{rl:${caller.tenantId}}:t`];
@@ -65,7 +74,7 @@ export class ApiRateLimiter {
       keys.push(`{rl:${caller.tenantId}}:c:${caller.credentialId}`);
       policies.push(limits.credential);
     }
-    return { ...(await this.take(keys, policies)), names, policies };
+    return { ...(await this.take(keys, policies, readAhead)), names, policies };
   }
 
   /** The credential's bucket alone (the token endpoint: per OAuth client). */
@@ -75,16 +84,20 @@ export class ApiRateLimiter {
     return { ...decision, names: [kind], policies: [limits.credential] };
   }
 
-  private async take(keys: string[], policies: BucketPolicy[]): Promise<BucketDecision> {
+  private async take(keys: string[], policies: BucketPolicy[], readAhead: readonly string[] = []): Promise<BucketDecision & { reads?: (string | null)[] }> {
     if (!this.gcra) return this.memory.take(keys, policies);
-    let raw: number[];
+    const args: (string | number)[] = [keys.length + readAhead.length, ...keys, ...readAhead, keys.length];
+    for (const p of policies) args.push(60_000 / p.perMinute, p.burst);
+    let raw: (number | string | null)[];
     try {
-      raw = await this.gcra(keys.length, ...keys, ...policies.flatMap((p) => [String(60_000 / p.perMinute), String(p.burst)]));
+      raw = await this.gcra(...args);
     } catch (err) {
       throw new StoreUnavailableError(err);
     }
     const states = policies.map((_, i) => ({ remaining: Number(raw[1 + 3 * i]), resetMs: Number(raw[2 + 3 * i]), retryMs: Number(raw[3 + 3 * i]) }));
-    return { allowed: raw[0] === 1, states };
+    const allowed = raw[0] === 1;
+    const first = 1 + 3 * policies.length;
+    return allowed && readAhead.length ? { allowed, states, reads: raw.slice(first, first + readAhead.length) as (string | null)[] } : { allowed, states };
   }
 
   /** The tenant's limits: its settings, else the platform defaults; cached briefly per instance. */
