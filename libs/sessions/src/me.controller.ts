@@ -16,6 +16,14 @@ export interface MeResponse {
   session: { id: string; amr: string[]; acr: string; authTime: string } | null;
 }
 
+/** Sorted once per permission set: principals share one set per cached authorization (and key scopes). */
+const sorted = new WeakMap<ReadonlySet<string>, readonly string[]>();
+function sortedPermissions(permissions: ReadonlySet<string>): string[] {
+  let out = sorted.get(permissions);
+  if (!out) sorted.set(permissions, (out = [...permissions].sort()));
+  return out.slice();
+}
+
 @ApiTags('sessions')
 @Controller('v1/me')
 export class MeSessionController {
@@ -37,7 +45,7 @@ export class MeSessionController {
       user: user ? { ...user, status: 'active' } : null,
       tenant,
       roles: { general: p.role, task: [...p.taskRoles] },
-      permissions: [...p.permissions].sort(),
+      permissions: sortedPermissions(p.permissions),
       credential:
         p.kind === 'session'
           ? { type: 'session', id: p.sessionId, test: false }

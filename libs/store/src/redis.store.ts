@@ -63,6 +63,10 @@ interface StoreScripts {
   tsrWriteBatch(numKeys: number, ...keysThenArgs: string[]): Promise<number>;
 }
 
+const unavailable = (err: unknown): never => {
+  throw new StoreUnavailableError(err);
+};
+
 export class RedisStore implements KeyValueStore {
   readonly kind = 'redis' as const;
   private readonly scripts: StoreScripts;
@@ -87,11 +91,12 @@ export class RedisStore implements KeyValueStore {
     });
   }
 
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
+  /** Any failure becomes a 503 (fail closed). One promise per call: no async wrapper on the hot path. */
+  private run<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return fn().catch(unavailable);
     } catch (err) {
-      throw new StoreUnavailableError(err);
+      return unavailable(err);
     }
   }
 
