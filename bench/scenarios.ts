@@ -146,9 +146,10 @@ export const SCENARIOS: Scenario[] = [
     path: '/v1/me',
     connections: 50,
     description:
-      'One access token from a real login. The global guard chain (throttle counter → bearer JWT: shape, header, ' +
-      'key by kid, ES256 signature and claims with jose, token-cache GET), then the controller: one transaction ' +
-      'with the tenant set (RLS) reading user + tenant. Access log on.',
+      'One access token from a real login. The global guard chain (bearer JWT: shape, header, key by kid, ES256 ' +
+      'signature and claims with jose, then one Redis MGET: token-cache entry + the user\'s authorization; the ' +
+      'per-tenant bucket in one Lua call that also reads the profile ahead), then the controller from the values ' +
+      'read ahead: no PostgreSQL, two Redis round trips. Access log on.',
     setup: bearerSetup,
   },
   {
@@ -160,7 +161,7 @@ export const SCENARIOS: Scenario[] = [
     description:
       'The same request with an API key (tsr_live_…, scope read) of the same user: shape + CRC32 checksum, one ' +
       'Redis MGET (key record + owner authorization), HMAC-SHA-256 compare, the per-tenant and per-key buckets ' +
-      '(one Lua call), then the same controller. No signature to verify.',
+      '(one Lua call, reading the profile ahead), then the same controller. No signature to verify.',
     setup: apiKeySetup,
   },
   {

@@ -7,7 +7,7 @@ import {
   AuthenticatorRegistry,
   AuthorizationCache,
   DelegatedPrincipal,
-  delegatedPermissions,
+  delegatedPermissionsOf,
   GENERAL_ROLE_PERMISSIONS,
   isGeneralRole,
 } from '@tessera/auth';
@@ -150,7 +150,7 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
         actorId: entry.u,
         role: authz.role,
         taskRoles: authz.taskRoles,
-        permissions: delegatedPermissions(authz.permissions, entry.s),
+        permissions: delegatedPermissionsOf(authz.permissions, entry.s),
       };
     } else {
       if (!isGeneralRole(entry.r)) return this.fail(entry, 'bad_role');
@@ -161,7 +161,7 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
         actorId: entry.n,
         role: entry.r,
         taskRoles: [],
-        permissions: delegatedPermissions(GENERAL_ROLE_PERMISSIONS[entry.r], entry.s),
+        permissions: delegatedPermissionsOf(GENERAL_ROLE_PERMISSIONS[entry.r], entry.s),
       };
     }
     this.lastUsed.touch(entry.id, entry.t, RequestContextStore.current()?.ip);

@@ -1,4 +1,4 @@
-import { ALL_PERMISSIONS, BUILTIN_TASK_ROLES, delegatedPermissions, GENERAL_ROLE_PERMISSIONS, PERMISSIONS, tierOf } from './permissions';
+import { ALL_PERMISSIONS, BUILTIN_TASK_ROLES, delegatedPermissions, delegatedPermissionsOf, GENERAL_ROLE_PERMISSIONS, PERMISSIONS, tierOf } from './permissions';
 
 describe('permission registry', () => {
   it('names every permission resource:action with a tier 1–4 and a description', () => {
@@ -42,6 +42,20 @@ describe('permission registry', () => {
     it('explicit permission scopes grant exactly those; unknown scopes grant nothing', () => {
       expect([...delegatedPermissions(owner, ['users:read', 'audit:export'])].sort()).toEqual(['audit:export', 'users:read']);
       expect(delegatedPermissions(owner, ['admin', '*', 'users:*']).size).toBe(0);
+    });
+
+    it('delegatedPermissionsOf: the same answer, worked out once per owner set and scopes', () => {
+      const ownerSet = new Set(owner);
+      for (const scopes of [['read'], ['execute', 'tenants:delete'], ['users:read', 'audit:export'], []]) {
+        const once = delegatedPermissionsOf(ownerSet, scopes);
+        expect([...once].sort()).toEqual([...delegatedPermissions(ownerSet, scopes)].sort());
+        expect(delegatedPermissionsOf(ownerSet, [...scopes])).toBe(once);
+        expect([...once].some((p) => tierOf(p) === 4)).toBe(false);
+      }
+      // Another owner set (a role change: a new cached authorization) is worked out anew.
+      const member = new Set(GENERAL_ROLE_PERMISSIONS.member);
+      expect([...delegatedPermissionsOf(member, ['execute'])].sort()).toEqual([...member].sort());
+      expect(delegatedPermissionsOf(ownerSet, ['read'])).not.toBe(delegatedPermissionsOf(member, ['read']));
     });
   });
 });

@@ -235,3 +235,27 @@ export function delegatedPermissions(
   }
   return out;
 }
+
+const delegatedMemo = new WeakMap<object, Map<string, ReadonlySet<Permission>>>();
+
+/**
+ * delegatedPermissions, worked out once per owner permission set and scopes: the
+ * authenticators get the owner's set from the authorization cache (one object per stored
+ * value) or GENERAL_ROLE_PERMISSIONS, so a key or client used again gets the same answer
+ * without walking the owner's permissions on every request. The owner set must not be
+ * mutated afterwards (none is: principals' permissions are read-only).
+ */
+export function delegatedPermissionsOf(
+  ownerPermissions: ReadonlySet<string> | readonly string[],
+  scopes: readonly string[],
+): ReadonlySet<Permission> {
+  let byScopes = delegatedMemo.get(ownerPermissions);
+  if (!byScopes) delegatedMemo.set(ownerPermissions, (byScopes = new Map()));
+  const key = scopes.join('\n');
+  let out = byScopes.get(key);
+  if (!out) {
+    if (byScopes.size >= 1_000) byScopes.clear();
+    byScopes.set(key, (out = delegatedPermissions(ownerPermissions, scopes)));
+  }
+  return out;
+}

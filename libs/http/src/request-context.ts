@@ -19,6 +19,8 @@ export interface RequestContext {
   actingTenantId?: string;
   /** Tenant-reach answers already computed in this request (TenantAccess memo). */
   tenantReach?: Map<string, boolean>;
+  /** Store values read ahead for the handler (@ReadAhead in @tessera/store), null = missing. */
+  readAhead?: Map<string, string | null>;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

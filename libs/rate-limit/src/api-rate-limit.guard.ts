@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@tessera/audit';
-import { requestContextOf } from '@tessera/http';
-import { KeyValueStore, KV_STORE } from '@tessera/store';
+import { HandlerMetadata, requestContextOf } from '@tessera/http';
+import { KeyValueStore, KV_STORE, READ_AHEAD, ReadAheadKeys } from '@tessera/store';
 import type { FastifyReply } from 'fastify';
 import { ApiRateLimiter, LimitedCaller, rateLimited, rateLimitHeaders } from './api-rate-limiter.service';
 
@@ -12,6 +12,8 @@ import { ApiRateLimiter, LimitedCaller, rateLimited, rateLimitHeaders } from './
  * fields; a refusal is 429 with Retry-After. Public routes and unauthenticated requests
  * are left to the per-IP throttler. The first refusal per bucket and minute is audited
  * (`rate_limit.exceeded`), not every one: a flood must not become a flood of audit rows.
+ * The keys a route declares with @ReadAhead are read by the same script once the request is
+ * counted, and left in the request context for its handler.
  */
 @Injectable()
 export class ApiRateLimitGuard implements CanActivate {
@@ -21,6 +23,7 @@ export class ApiRateLimitGuard implements CanActivate {
     private readonly limiter: ApiRateLimiter,
     private readonly audit: AuditService,
     @Inject(KV_STORE) private readonly store: KeyValueStore,
+    private readonly meta: HandlerMetadata,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -30,10 +33,16 @@ export class ApiRateLimitGuard implements CanActivate {
   }
 
   private async limit(context: ExecutionContext, caller: LimitedCaller & { actorId?: string; userId?: string | null }): Promise<boolean> {
-    const outcome = await this.limiter.takeForCaller(caller);
+    const readAhead = this.meta.get<ReadAheadKeys>(READ_AHEAD, context)?.(caller);
+    const outcome = await this.limiter.takeForCaller(caller, readAhead);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.headers(rateLimitHeaders(outcome));
-    if (outcome.allowed) return true;
+    if (outcome.allowed) {
+      const { reads } = outcome;
+      const ctx = readAhead && reads ? requestContextOf(context) : undefined;
+      if (ctx) ctx.readAhead = new Map(readAhead!.map((k, i) => [k, reads![i] ?? null]));
+      return true;
+    }
     const refused = outcome.names.filter((_, i) => outcome.states[i]!.retryMs > 0);
     const bucket = refused.includes('tenant') ? `tenant:${caller.tenantId}` : `cred:${caller.credentialId}`;
     try {

@@ -21,9 +21,15 @@ export interface TenantLimits {
 export interface LimitOutcome extends BucketDecision {
   names: string[];
   policies: BucketPolicy[];
+  /**
+   * The values of the keys asked to be read ahead (null for a missing key), in the order
+   * asked, when the request was allowed and the store could read them in the same script;
+   * undefined otherwise (refused, in-process buckets, nothing asked).
+   */
+  reads?: (string | null)[];
 }
 
-type GcraCommand = (...args: (string | number)[]) => Promise<number[]>;
+type GcraCommand = (...args: (string | number)[]) => Promise<(number | string | null)[]>;
 
 /** A tenant's own limits are re-read this often (a settings change applies within it). */
 const POLICY_TTL_MS = 30_000;
@@ -54,9 +60,18 @@ export class ApiRateLimiter {
     }
   }
 
-  /** Tenant bucket, plus the credential's bucket when the caller is a delegated credential. */
-  async takeForCaller(caller: LimitedCaller): Promise<LimitOutcome> {
-    const limits = await this.limitsFor(caller.tenantId);
+  /**
+   * Tenant bucket, plus the credential's bucket when the caller is a delegated credential;
+   * when allowed, the store keys in `readAhead` are read in the same script (`reads`).
+   */
+  takeForCaller(caller: LimitedCaller, readAhead: readonly string[] = []): Promise<LimitOutcome> {
+    // Limits cached (the usual case): no promise of their own, straight to the script.
+    const cached = this.cachedLimits(caller.tenantId);
+    if (cached) return this.takeWith(cached, caller, readAhead);
+    return this.limitsFor(caller.tenantId).then((limits) => this.takeWith(limits, caller, readAhead));
+  }
+
+  private takeWith(limits: TenantLimits, caller: LimitedCaller, readAhead: readonly string[]): Promise<LimitOutcome> {
     const names = ['tenant'];
     const keys = [`{rl:${caller.tenantId}}:t`];
     const policies = [limits.tenant];
@@ -65,38 +80,48 @@ export class ApiRateLimiter {
       keys.push(`{rl:${caller.tenantId}}:c:${caller.credentialId}`);
       policies.push(limits.credential);
     }
-    return { ...(await this.take(keys, policies)), names, policies };
+    return this.take(names, keys, policies, readAhead);
   }
 
   /** The credential's bucket alone (the token endpoint: per OAuth client). */
   async takeForCredential(tenantId: string, kind: string, credentialId: string): Promise<LimitOutcome> {
     const limits = await this.limitsFor(tenantId);
-    const decision = await this.take([`{rl:${tenantId}}:c:${credentialId}`], [limits.credential]);
-    return { ...decision, names: [kind], policies: [limits.credential] };
+    return this.take([kind], [`{rl:${tenantId}}:c:${credentialId}`], [limits.credential]);
   }
 
-  private async take(keys: string[], policies: BucketPolicy[]): Promise<BucketDecision> {
-    if (!this.gcra) return this.memory.take(keys, policies);
-    let raw: number[];
-    try {
-      raw = await this.gcra(keys.length, ...keys, ...policies.flatMap((p) => [String(60_000 / p.perMinute), String(p.burst)]));
-    } catch (err) {
-      throw new StoreUnavailableError(err);
-    }
-    const states = policies.map((_, i) => ({ remaining: Number(raw[1 + 3 * i]), resetMs: Number(raw[2 + 3 * i]), retryMs: Number(raw[3 + 3 * i]) }));
-    return { allowed: raw[0] === 1, states };
+  private take(names: string[], keys: string[], policies: BucketPolicy[], readAhead: readonly string[] = []): Promise<LimitOutcome> {
+    if (!this.gcra) return Promise.resolve({ ...this.memory.take(keys, policies), names, policies });
+    const args: (string | number)[] = [keys.length + readAhead.length, ...keys, ...readAhead, keys.length];
+    for (const p of policies) args.push(60_000 / p.perMinute, p.burst);
+    return this.gcra(...args).then(
+      (raw) => {
+        const states = policies.map((_, i) => ({ remaining: Number(raw[1 + 3 * i]), resetMs: Number(raw[2 + 3 * i]), retryMs: Number(raw[3 + 3 * i]) }));
+        const allowed = raw[0] === 1;
+        const first = 1 + 3 * policies.length;
+        const reads = allowed && readAhead.length ? (raw.slice(first, first + readAhead.length) as (string | null)[]) : undefined;
+        return { allowed, states, names, policies, reads };
+      },
+      (err: unknown) => {
+        throw new StoreUnavailableError(err);
+      },
+    );
   }
 
   /** The tenant's limits: its settings, else the platform defaults; cached briefly per instance. */
   async limitsFor(tenantId: string): Promise<TenantLimits> {
-    const hit = this.policies.get(tenantId);
-    if (hit && Date.now() - hit.at < POLICY_TTL_MS) return hit.limits;
+    const hit = this.cachedLimits(tenantId);
+    if (hit) return hit;
     let p = this.loading.get(tenantId);
     if (!p) {
       p = this.load(tenantId).finally(() => this.loading.delete(tenantId));
       this.loading.set(tenantId, p);
     }
     return p;
+  }
+
+  private cachedLimits(tenantId: string): TenantLimits | undefined {
+    const hit = this.policies.get(tenantId);
+    return hit && Date.now() - hit.at < POLICY_TTL_MS ? hit.limits : undefined;
   }
 
   /** Forget a tenant's cached limits (its settings just changed on this instance). */

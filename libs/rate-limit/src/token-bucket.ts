@@ -30,27 +30,31 @@ export const intervalMs = (p: BucketPolicy) => 60_000 / p.perMinute;
 
 /**
  * The same algorithm as a Lua script, atomic in Redis across every instance. Time comes
- * from Redis (`TIME`), so instances with skewed clocks agree. KEYS: the buckets; ARGV: per
- * bucket its interval (ms per token) and burst. Returns allowed, then per bucket
- * remaining, reset ms, retry ms.
+ * from Redis (`TIME`), so instances with skewed clocks agree. ARGV[1] is the number of
+ * buckets n; KEYS[1..n] are the buckets and ARGV holds, per bucket, its interval (ms per
+ * token) and burst. Any further KEYS are read (GET) when the request is allowed and
+ * returned after the buckets: the keys the route's handler needs (read-ahead), so they
+ * cost no round trip of their own. Returns allowed, then per bucket remaining, reset ms,
+ * retry ms, then the values read (nil for a missing key).
  */
 export const GCRA_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = tonumber(ARGV[1])
 local allowed = 1
 local tats = {}
 local out = {}
-for i = 1, #KEYS do
-  local interval = tonumber(ARGV[2 * i - 1])
-  local tau = interval * tonumber(ARGV[2 * i])
+for i = 1, n do
+  local interval = tonumber(ARGV[2 * i])
+  local tau = interval * tonumber(ARGV[2 * i + 1])
   local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
   if tat < now then tat = now end
   tats[i] = tat
   if tat + interval - tau > now then allowed = 0 end
 end
-for i = 1, #KEYS do
-  local interval = tonumber(ARGV[2 * i - 1])
-  local tau = interval * tonumber(ARGV[2 * i])
+for i = 1, n do
+  local interval = tonumber(ARGV[2 * i])
+  local tau = interval * tonumber(ARGV[2 * i + 1])
   local tat = tats[i]
   local retry = tat + interval - tau - now
   if retry < 0 then retry = 0 end
@@ -65,6 +69,10 @@ for i = 1, #KEYS do
   out[#out + 1] = math.ceil(retry)
 end
 table.insert(out, 1, allowed)
+if allowed == 1 then
+  -- GET gives false (not nil) for a missing key: the array keeps its length, the client gets null.
+  for i = n + 1, #KEYS do out[#out + 1] = redis.call('GET', KEYS[i]) end
+end
 return out`;
 
 /** The same in process, for the embedded default (one instance, nothing shared). */

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { AuthorizationCache, Authenticator, AuthenticatorRegistry, DelegatedPrincipal, delegatedPermissions, UserPrincipal } from '@tessera/auth';
+import { AuthorizationCache, Authenticator, AuthenticatorRegistry, DelegatedPrincipal, delegatedPermissionsOf, UserPrincipal } from '@tessera/auth';
 import { AccessTokenService, invalidToken } from './access-token.service';
 import { TokenCache } from './token-cache.service';
 
@@ -47,7 +47,7 @@ export class JwtAuthenticator implements Authenticator, OnModuleInit {
         userId: live.uid,
         tenantId: live.tid,
         role: authz.role,
-        permissions: delegatedPermissions(authz.permissions, scopes),
+        permissions: delegatedPermissionsOf(authz.permissions, scopes),
         taskRoles: authz.taskRoles,
         credentialId: live.sid,
         actorId: live.cid,

@@ -85,6 +85,10 @@ interface StoreScripts {
 /** Whether an op writes anything (a set addition with no members does not). */
 const hasWrites = (op: BatchWrite) => op.kind === 'set' || op.members.length > 0;
 
+const unavailable = (err: unknown): never => {
+  throw new StoreUnavailableError(err);
+};
+
 export class RedisStore implements KeyValueStore {
   readonly kind = 'redis' as const;
   private readonly scripts: StoreScripts;
@@ -110,11 +114,12 @@ export class RedisStore implements KeyValueStore {
     });
   }
 
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
+  /** Any failure becomes a 503 (fail closed). One promise per call: no async wrapper on the hot path. */
+  private run<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return fn().catch(unavailable);
     } catch (err) {
-      throw new StoreUnavailableError(err);
+      return unavailable(err);
     }
   }
 
