@@ -154,6 +154,28 @@ describe('audit trail (write side)', () => {
     expect((await verifyAuditChain(ownerUrl(), tenantId)).ok).toBe(true);
   });
 
+  it('audit_append_many chains interleaved rows of several tenants, each tenant in its own order', async () => {
+    const other = randomUUID();
+    await db.withTenant(other, (em) => em.execute(`insert into tenants (id, slug, name) values (?, ?, 'Other Co')`, [other, `audit-${other.slice(0, 8)}`]));
+    const rows = Array.from({ length: 12 }, (_, i) => ({ tenant_id: i % 3 === 0 ? other : tenantId, action: 'many.row', outcome: 'success', params: { i } }));
+    await q(ownerUrl(), `select count(*) from audit_append_many($1::jsonb)`, [JSON.stringify(rows)]);
+    for (const t of [tenantId, other]) {
+      const written = await q<{ lane: number; seq: string; i: number }>(
+        superUrl(),
+        `select lane, seq, (params->>'i')::int as i from audit_events where tenant_id = $1 and action = 'many.row' order by seq`,
+        [t],
+      );
+      expect(new Set(written.map((r) => r.lane)).size).toBe(1);
+      expect(written.map((r) => r.i)).toEqual(rows.map((r, i) => (r.tenant_id === t ? i : -1)).filter((i) => i >= 0));
+      expect(Number(written.at(-1)!.seq) - Number(written[0]!.seq)).toBe(written.length - 1);
+      expect((await verifyAuditChain(ownerUrl(), t)).ok).toBe(true);
+    }
+    // And as the application role inside a tenant transaction, a row of another tenant is refused.
+    await expect(
+      db.withTenant(tenantId, (em) => em.execute(`select count(*) from audit_append_many(cast(? as jsonb))`, [JSON.stringify([rows[1], rows[0]])])),
+    ).rejects.toThrow(/audit row for another tenant/);
+  });
+
   it('a row the database refuses fails only its own caller, not its group', async () => {
     const ok = Array.from({ length: 10 }, (_, i) => audit.record({ action: 'group.fine', outcome: 'success', tenantId, params: { i } }));
     const bad = RequestContextStore.run({ requestId: 'r-bad', ip: 'not-an-address', method: 'GET' }, () =>

@@ -48,16 +48,14 @@ export class AuditService {
   }
 
   /**
-   * One group: one statement in its own transaction (one round trip; audit_append chains
-   * every row of it in one lane, in order). No tenant needs setting: audit_append writes as
-   * the owner and the rows carry their tenant.
+   * One group: one statement in its own transaction (one round trip; audit_append_many
+   * chains every row of it in one lane, in order, locking each tenant's lane head once).
+   * No tenant needs setting: it writes as the owner and the rows carry their tenant.
    */
   private writeGroup(payloads: string[]): Promise<unknown> {
     return payloads.length === 1
       ? this.db.statement('select audit_append(cast(? as jsonb))', [payloads[0]])
-      : this.db.statement('select audit_append(e) from jsonb_array_elements(cast(? as jsonb)) with ordinality as r(e, n) order by n', [
-          `[${payloads.join(',')}]`,
-        ]);
+      : this.db.statement('select count(*) from audit_append_many(cast(? as jsonb))', [`[${payloads.join(',')}]`]);
   }
 
   /**

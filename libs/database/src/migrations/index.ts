@@ -12,6 +12,7 @@ import { Migration20261123000050Mfa } from './20261123000050-mfa';
 import { Migration20261123000060AuditChainHeads } from './20261123000060-audit-chain-heads';
 import { Migration20261124000070RefreshRotateMany } from './20261124000070-refresh-rotate-many';
 import { Migration20261124000071RefreshRotateOneWrite } from './20261124000071-refresh-rotate-one-write';
+import { Migration20261124000072AuditAppendMany } from './20261124000072-audit-append-many';
 import { Migration20261124000090LoginStatements } from './20261124000090-login-statements';
 
 /**
@@ -33,5 +34,6 @@ export const MIGRATIONS = [
   { name: '20261123000060-audit-chain-heads', class: Migration20261123000060AuditChainHeads },
   { name: '20261124000070-refresh-rotate-many', class: Migration20261124000070RefreshRotateMany },
   { name: '20261124000071-refresh-rotate-one-write', class: Migration20261124000071RefreshRotateOneWrite },
+  { name: '20261124000072-audit-append-many', class: Migration20261124000072AuditAppendMany },
   { name: '20261124000090-login-statements', class: Migration20261124000090LoginStatements },
 ];
