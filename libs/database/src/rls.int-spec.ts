@@ -128,6 +128,15 @@ describe('row-level security (as the application role)', () => {
       const same = await db.withTenant(tenantB, (em) => em.execute<{ n: string }[]>('select rls_probe_notes(?) as n', [tenantB]));
       expect(same.map((r) => r.n)).toEqual(['b1']);
     });
+
+    it('refresh_rotate_many (items of several tenants) runs only on its own, never in a tenant transaction', async () => {
+      const unknown = JSON.stringify([{ d: 'no-such-digest', n: 'x', c: {} }]);
+      await expect(db.withTenant(tenantB, (em) => em.execute('select * from refresh_rotate_many(cast(? as jsonb), 10)', [unknown]))).rejects.toThrow(
+        /not in a tenant transaction/,
+      );
+      const alone = await db.statement<{ outcome: string }[]>('select outcome from refresh_rotate_many(cast(? as jsonb), 10)', [unknown]);
+      expect(alone).toEqual([{ outcome: 'unknown' }]);
+    });
   });
   describe('the application role cannot escape', () => {
     it('cannot disable or un-force RLS', async () => {

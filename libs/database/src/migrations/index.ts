@@ -14,6 +14,7 @@ import { Migration20261124000070RefreshRotateMany } from './20261124000070-refre
 import { Migration20261124000071RefreshRotateOneWrite } from './20261124000071-refresh-rotate-one-write';
 import { Migration20261124000072AuditAppendMany } from './20261124000072-audit-append-many';
 import { Migration20261124000090LoginStatements } from './20261124000090-login-statements';
+import { Migration20261124000091RefreshRotateManyAlone } from './20261124000091-refresh-rotate-many-alone';
 
 /**
  * Every migration, in order. Listed explicitly (no folder scanning) so the compiled app,
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   { name: '20261124000071-refresh-rotate-one-write', class: Migration20261124000071RefreshRotateOneWrite },
   { name: '20261124000072-audit-append-many', class: Migration20261124000072AuditAppendMany },
   { name: '20261124000090-login-statements', class: Migration20261124000090LoginStatements },
+  { name: '20261124000091-refresh-rotate-many-alone', class: Migration20261124000091RefreshRotateManyAlone },
 ];
