@@ -54,7 +54,9 @@ export class TenantDb {
    *   to anything else;
    * - SECURITY INVOKER functions that enter their tenant first (`app_enter_tenant`, local to
    *   this statement's transaction) and then run under RLS like withTenant would
-   *   (login_account, mfa_account, session_start, refresh_rotate).
+   *   (login_account, mfa_account, session_start), or, with items of several tenants,
+   *   enter each item's tenant in turn and refuse to run inside a tenant transaction
+   *   (refresh_rotate_many).
    */
   async statement<T extends Record<string, unknown>[] = Record<string, unknown>[]>(sql: string, params: unknown[]): Promise<T> {
     return runStatement<T>(this.orm, sql, params);

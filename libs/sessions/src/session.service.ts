@@ -1,4 +1,4 @@
-import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AuditEntry, AuditService } from '@tessera/audit';
@@ -63,7 +63,7 @@ interface RotationItem {
 }
 
 /** refresh_rotate_many's row for one item ('unknown': no such token). */
-interface RotationRow {
+type RotationRow = {
   ord: number;
   outcome: 'ok' | 'reuse' | 'refused' | 'unknown';
   reason: string | null;
@@ -74,7 +74,7 @@ interface RotationRow {
   acr: Acr;
   auth_time: Date;
   expires_in: number;
-}
+};
 
 /**
  * Sessions and their tokens. PostgreSQL holds sessions and refresh tokens (stored as HMAC
@@ -85,19 +85,17 @@ interface RotationRow {
 export class SessionService implements OnModuleInit {
   /**
    * Refresh rotations, group-committed: the refreshes that arrive while a group is being
-   * written go together in the next one — one statement (refresh_rotate_many: lookup by
-   * digest, then refresh_rotate per item, in order), one transaction, one WAL flush.
+   * written go together in the next one — one statement on its own (refresh_rotate_many:
+   * lookup by digest, then refresh_rotate_item per item, in order, then the group's audit
+   * rows), one transaction, one WAL flush.
    */
   private readonly rotations = new GroupCommit<RotationItem, RotationRow>(
     (items) =>
-      this.orm.em
-        .fork()
-        .execute<RotationRow[]>('select * from refresh_rotate_many(cast(? as jsonb), ?) order by ord', [JSON.stringify(items), REFRESH_REUSE_GRACE_S]),
+      this.db.statement<RotationRow[]>('select * from refresh_rotate_many(cast(? as jsonb), ?) order by ord', [JSON.stringify(items), REFRESH_REUSE_GRACE_S]),
     ROTATION_GROUP_MAX,
   );
 
   constructor(
-    private readonly orm: MikroORM,
     private readonly db: TenantDb,
     private readonly digest: SecretDigest,
     private readonly tokens: AccessTokenService,
