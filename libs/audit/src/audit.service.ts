@@ -79,8 +79,22 @@ export class AuditService {
     return this.record({ ...entry, outcome: 'failure', decision: err.status === 403 ? 'deny' : 'allow', reason: err.code });
   }
 
-  private toRow(e: AuditEntry): Record<string, unknown> {
+  /**
+   * The current request's part of an audit row (route, method, IP, user agent, request id),
+   * for a database function that builds the rest of the row itself (refresh_rotate_many).
+   */
+  requestFacts(): Record<'route' | 'method' | 'ip' | 'user_agent' | 'request_id', string | null> {
     const ctx = RequestContextStore.current();
+    return {
+      route: ctx?.route ?? null,
+      method: ctx?.method ?? null,
+      ip: ctx?.ip ?? null,
+      user_agent: ctx?.userAgent ?? null,
+      request_id: ctx?.requestId ?? null,
+    };
+  }
+
+  private toRow(e: AuditEntry): Record<string, unknown> {
     return {
       tenant_id: e.tenantId ?? null,
       actor_type: e.actor?.type ?? 'anonymous',
@@ -91,11 +105,7 @@ export class AuditService {
       action: e.action,
       target_type: e.target?.type ?? null,
       target_id: e.target?.id ?? null,
-      route: ctx?.route ?? null,
-      method: ctx?.method ?? null,
-      ip: ctx?.ip ?? null,
-      user_agent: ctx?.userAgent ?? null,
-      request_id: ctx?.requestId ?? null,
+      ...this.requestFacts(),
       params: redact(e.params ?? {}),
       risk_tier: e.riskTier ?? null,
       decision: e.decision ?? 'allow',

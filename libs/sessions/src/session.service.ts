@@ -215,17 +215,10 @@ export class SessionService implements OnModuleInit {
   async refresh(refreshToken: string): Promise<TokenPair> {
     if (typeof refreshToken !== 'string' || !REFRESH_SHAPE.test(refreshToken)) throw invalidRefreshToken();
     const next = randomToken(32);
-    const ctx = RequestContextStore.current();
     const row = await this.rotations.submit('', {
       d: this.digest.digest(refreshToken),
       n: this.digest.digest(next),
-      c: {
-        route: ctx?.route ?? null,
-        method: ctx?.method ?? null,
-        ip: ctx?.ip ?? null,
-        user_agent: ctx?.userAgent ?? null,
-        request_id: ctx?.requestId ?? null,
-      },
+      c: this.audit.requestFacts(),
     });
     if (row.outcome === 'reuse') {
       await this.cache.forgetSessions([row.session_id]);
