@@ -44,6 +44,9 @@ export class MemoryStore implements KeyValueStore {
     return true;
   }
   async set(key: string, value: string, ttlMs: number) {
+    this.put(key, value, ttlMs);
+  }
+  private put(key: string, value: string, ttlMs: number) {
     this.map.set(key, { value, expiresAt: Date.now() + Math.max(1, ttlMs) });
   }
   async setIfAbsent(key: string, value: string, ttlMs: number) {
@@ -80,7 +83,7 @@ export class MemoryStore implements KeyValueStore {
     const e = this.live(key);
     const set = new Set<string>(e ? (JSON.parse(e.value) as string[]) : []);
     for (const m of members) set.add(m);
-    this.map.set(key, { value: JSON.stringify([...set]), expiresAt: Date.now() + Math.max(1, ttlMs) });
+    this.put(key, JSON.stringify([...set]), ttlMs);
   }
   async writeBatch(ops: BatchWrite[], options?: { unlessExists?: string[] }) {
     return this.applyBatch(ops, options?.unlessExists ?? []);
@@ -93,7 +96,7 @@ export class MemoryStore implements KeyValueStore {
   private applyBatch(ops: BatchWrite[], guards: string[]): boolean {
     if (guards.some((k) => this.live(k))) return false;
     for (const op of ops) {
-      if (op.kind === 'set') this.map.set(op.key, { value: op.value, expiresAt: Date.now() + Math.max(1, op.ttlMs) });
+      if (op.kind === 'set') this.put(op.key, op.value, op.ttlMs);
       else this.addMembers(op.key, op.members, op.ttlMs);
     }
     return true;

@@ -22,21 +22,20 @@ export function createRedisClient(url: string, keyPrefix = 'tsr:'): Redis {
   return client;
 }
 
-const INCR_WINDOW = `
+/** Counts a hit on KEYS[1] in a window of ARGV[1] ms (started by the first hit): n, t = count, ms left. */
+const COUNT_IN_WINDOW = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local t = redis.call('PTTL', KEYS[1])
-if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); t = tonumber(ARGV[1]) end
+if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); t = tonumber(ARGV[1]) end`;
+
+const INCR_WINDOW = `${COUNT_IN_WINDOW}
 return {n, t}`;
 
 /** INCR_WINDOW on KEYS[1] unless KEYS[2] (a lock) is live: then {0, 0, its PTTL}. */
 const INCR_WINDOW_UNLESS_BLOCKED = `
 local b = redis.call('PTTL', KEYS[2])
-if b > 0 then return {0, 0, b} end
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local t = redis.call('PTTL', KEYS[1])
-if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); t = tonumber(ARGV[1]) end
+if b > 0 then return {0, 0, b} end${COUNT_IN_WINDOW}
 return {n, t, 0}`;
 
 const SET_IF_NEWER = `
@@ -81,9 +80,6 @@ interface StoreScripts {
   tsrSetIfNewer(key: string, version: string, value: string, px: string): Promise<number>;
   tsrWriteBatch(numKeys: number, ...keysThenArgs: string[]): Promise<number | (string | null)[]>;
 }
-
-/** Whether an op writes anything (a set addition with no members does not). */
-const hasWrites = (op: BatchWrite) => op.kind === 'set' || op.members.length > 0;
 
 const unavailable = (err: unknown): never => {
   throw new StoreUnavailableError(err);
@@ -166,20 +162,14 @@ export class RedisStore implements KeyValueStore {
     );
   }
   async writeBatch(ops: BatchWrite[], options?: { unlessExists?: string[] }) {
-    const guards = options?.unlessExists ?? [];
-    if (!ops.some(hasWrites)) return guards.length ? (await this.getMany(guards)).every((v) => v === null) : true;
-    const applied = await this.runWriteBatch(guards, [], ops);
-    return applied !== -1;
+    return (await this.runWriteBatch(options?.unlessExists ?? [], [], ops)) !== -1;
   }
   async writeBatchThenGet(ops: BatchWrite[], keys: string[]) {
-    if (!ops.some(hasWrites)) return this.getMany(keys);
-    if (!keys.length) {
-      await this.runWriteBatch([], [], ops);
-      return [];
-    }
-    return (await this.runWriteBatch([], keys, ops)) as (string | null)[];
+    const out = await this.runWriteBatch([], keys, ops);
+    return keys.length ? (out as (string | null)[]) : [];
   }
-  private runWriteBatch(guards: string[], reads: string[], ops: BatchWrite[]) {
+  /** The WRITE_BATCH script (guards, reads, then the writes); no round trip when there is no key at all. */
+  private async runWriteBatch(guards: string[], reads: string[], ops: BatchWrite[]) {
     const keys: string[] = [...guards, ...reads];
     const args: string[] = [String(guards.length), String(reads.length)];
     for (const op of ops) {
@@ -194,6 +184,7 @@ export class RedisStore implements KeyValueStore {
         }
       }
     }
+    if (!keys.length) return 0;
     return this.run(() => this.scripts.tsrWriteBatch(keys.length, ...keys, ...args));
   }
   async takeSet(key: string) {
