@@ -11,10 +11,7 @@ import { Migration20261123000040MachineCredentials } from './20261123000040-mach
 import { Migration20261123000050Mfa } from './20261123000050-mfa';
 import { Migration20261123000060AuditChainHeads } from './20261123000060-audit-chain-heads';
 import { Migration20261124000070RefreshRotateMany } from './20261124000070-refresh-rotate-many';
-import { Migration20261124000071RefreshRotateOneWrite } from './20261124000071-refresh-rotate-one-write';
-import { Migration20261124000072AuditAppendMany } from './20261124000072-audit-append-many';
 import { Migration20261124000090LoginStatements } from './20261124000090-login-statements';
-import { Migration20261124000091RefreshRotateManyAlone } from './20261124000091-refresh-rotate-many-alone';
 
 /**
  * Every migration, in order. Listed explicitly (no folder scanning) so the compiled app,
@@ -34,8 +31,5 @@ export const MIGRATIONS = [
   { name: '20261123000050-mfa', class: Migration20261123000050Mfa },
   { name: '20261123000060-audit-chain-heads', class: Migration20261123000060AuditChainHeads },
   { name: '20261124000070-refresh-rotate-many', class: Migration20261124000070RefreshRotateMany },
-  { name: '20261124000071-refresh-rotate-one-write', class: Migration20261124000071RefreshRotateOneWrite },
-  { name: '20261124000072-audit-append-many', class: Migration20261124000072AuditAppendMany },
   { name: '20261124000090-login-statements', class: Migration20261124000090LoginStatements },
-  { name: '20261124000091-refresh-rotate-many-alone', class: Migration20261124000091RefreshRotateManyAlone },
 ];
