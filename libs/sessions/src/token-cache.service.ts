@@ -32,15 +32,11 @@ export class TokenCache {
   constructor(@Inject(KV_STORE) private readonly store: KeyValueStore) {}
 
   /**
-   * Indexes a client-credentials token (an OAuth client's: `sid` is the client's id). A
-   * client can be disabled and enabled again, so its revocations leave no tombstone; the
-   * token endpoint re-checks the client as the write left it (`rememberThenGet`) instead.
+   * Indexes a client-credentials token (an OAuth client's: `sid` is the client's id), then
+   * reads `keys` as they are after the write, in the same atomic step. A client can be
+   * disabled and enabled again, so its revocations leave no tombstone; the token endpoint
+   * re-checks the client and its owner from what this read instead.
    */
-  async remember(token: string, entry: CachedToken, ttlMs: number): Promise<void> {
-    await this.store.writeBatch(this.indexWrites(token, entry, ttlMs));
-  }
-
-  /** `remember`, then these keys read as they are after the write, in the same atomic step. */
   async rememberThenGet(token: string, entry: CachedToken, ttlMs: number, keys: string[]): Promise<(string | null)[]> {
     return this.store.writeBatchThenGet(this.indexWrites(token, entry, ttlMs), keys);
   }
