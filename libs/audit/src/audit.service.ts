@@ -53,9 +53,7 @@ export class AuditService {
    * No tenant needs setting: it writes as the owner and the rows carry their tenant.
    */
   private writeGroup(payloads: string[]): Promise<unknown> {
-    return payloads.length === 1
-      ? this.db.statement('select audit_append(cast(? as jsonb))', [payloads[0]])
-      : this.db.statement('select count(*) from audit_append_many(cast(? as jsonb))', [`[${payloads.join(',')}]`]);
+    return this.db.statement('select count(*) from audit_append_many(cast(? as jsonb))', [`[${payloads.join(',')}]`]);
   }
 
   /**
