@@ -3,7 +3,9 @@
  * samples fall, by function (self time) and by package or source folder, optionally only
  * after the first N seconds (server start-up and TypeScript compilation come first).
  *
- *   node -r @swc-node/register bench/cpu-profile.ts <file.cpuprofile> [--skip-seconds N] [--top N] [--inclusive]
+ *   node -r @swc-node/register bench/cpu-profile.ts <file.cpuprofile> [--skip-seconds N] [--until-seconds N] [--top N] [--inclusive]
+ *
+ * --timeline prints the share of busy samples per second, to find a scenario's window.
  */
 import { readFileSync } from 'node:fs';
 
@@ -46,6 +48,7 @@ function main(): void {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const skipUs = arg('--skip-seconds', 0) * 1e6;
   const top = arg('--top', 25);
+  const untilUs = arg('--until-seconds', Infinity) * 1e6;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   let t = p.startTime;
@@ -53,7 +56,7 @@ function main(): void {
   p.samples.forEach((id, i) => {
     const dt = p.timeDeltas[i] ?? 0;
     t += dt;
-    if (t - p.startTime < skipUs) return;
+    if (t - p.startTime < skipUs || t - p.startTime >= untilUs) return;
     self.set(id, (self.get(id) ?? 0) + dt);
     total += dt;
   });
@@ -79,6 +82,7 @@ function main(): void {
     `${file}: ${(total / 1e6).toFixed(1)} s of samples` +
       (skipUs ? ` (after the first ${skipUs / 1e6} s)` : ''),
   );
+  if (process.argv.includes('--timeline')) timeline(p, byId);
   print('self time by package / source folder', byArea);
   print('self time by function', byFn);
   // --inclusive: time with the function anywhere on the stack (each sample counted once per
@@ -100,6 +104,22 @@ function main(): void {
     }
     print('inclusive time by function', incl);
   }
+}
+
+/** Per second of the profile: the share of samples that were not idle (program, GC, code). */
+function timeline(p: Profile, byId: Map<number, ProfileNode>): void {
+  const busy = new Map<number, [number, number]>();
+  let t = p.startTime;
+  p.samples.forEach((id, i) => {
+    const dt = p.timeDeltas[i] ?? 0;
+    t += dt;
+    const second = Math.floor((t - p.startTime) / 1e6);
+    const [b, all] = busy.get(second) ?? [0, 0];
+    const idle = byId.get(id)!.callFrame.functionName === '(idle)';
+    busy.set(second, [b + (idle ? 0 : dt), all + dt]);
+  });
+  console.log('\nbusy share per second');
+  for (const [second, [b, all]] of busy) console.log(`${String(second).padStart(4)} s  ${((b / all) * 100).toFixed(0).padStart(3)}%`);
 }
 
 main();

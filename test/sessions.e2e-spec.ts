@@ -260,6 +260,53 @@ describe('sessions: login, refresh, logout, revocation', () => {
     expect((await t.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token })).status).toBe(401);
   });
 
+  it('refresh slides the idle window by its span, capped by the absolute end; an idle-expired session is refused', async () => {
+    const u = await newUser();
+    const pair = await login(t, u.email);
+    // Last used an hour ago with a 2-hour idle span: a refresh moves the idle end to now + 2 h.
+    await sql(
+      `update sessions set last_used_at = now() - interval '1 hour', idle_expires_at = now() + interval '1 hour',
+         absolute_expires_at = now() + interval '10 hours' where user_id = $1`,
+      [u.id],
+    );
+    const res = await t.http.post('/v1/auth/refresh').send({ refresh_token: pair.refresh_token });
+    expect(res.status).toBe(200);
+    expect(Math.abs(res.body.refresh_expires_in - 2 * 3600)).toBeLessThanOrEqual(2);
+    const [s] = await sql<{ idle_s: number; used_s: number }>(
+      `select extract(epoch from idle_expires_at - now())::int as idle_s, extract(epoch from now() - last_used_at)::int as used_s
+         from sessions where user_id = $1`,
+      [u.id],
+    );
+    expect(Math.abs(s.idle_s - 2 * 3600)).toBeLessThanOrEqual(2);
+    expect(s.used_s).toBeLessThanOrEqual(2);
+    const [successor] = await sql<{ expires_s: number }>(
+      `select extract(epoch from expires_at - now())::int as expires_s from refresh_tokens
+        where session_id = (select id from sessions where user_id = $1) and consumed_at is null`,
+      [u.id],
+    );
+    expect(Math.abs(successor.expires_s - 2 * 3600)).toBeLessThanOrEqual(2);
+
+    // The absolute end is nearer than the idle span: it caps both.
+    await sql(`update sessions set absolute_expires_at = now() + interval '30 minutes' where user_id = $1`, [u.id]);
+    const capped = await t.http.post('/v1/auth/refresh').send({ refresh_token: res.body.refresh_token });
+    expect(capped.status).toBe(200);
+    expect(Math.abs(capped.body.refresh_expires_in - 30 * 60)).toBeLessThanOrEqual(2);
+
+    // Idle end passed: refused, the session is not slid, no successor is minted.
+    await sql(`update sessions set idle_expires_at = now() - interval '1 second' where user_id = $1`, [u.id]);
+    const before = await sql(`select idle_expires_at, last_used_at from sessions where user_id = $1`, [u.id]);
+    const idle = await t.http.post('/v1/auth/refresh').send({ refresh_token: capped.body.refresh_token });
+    expect(idle.status).toBe(401);
+    expect(await sql(`select idle_expires_at, last_used_at from sessions where user_id = $1`, [u.id])).toEqual(before);
+    // Three tokens in the chain (login, two rotations), none live: the refused one is spent, no successor.
+    const chain = await sql<{ live: boolean }>(
+      `select consumed_at is null as live from refresh_tokens where session_id = (select id from sessions where user_id = $1)`,
+      [u.id],
+    );
+    expect(chain.map((r) => r.live)).toEqual([false, false, false]);
+    expect((await auditRows('auth.refresh', u.tenantId)).map((r) => r.reason)).toContain('session_ended');
+  });
+
   it('logout ends the current session only; logout-all ends every session', async () => {
     const u = await newUser();
     const a = await login(t, u.email);
