@@ -12,6 +12,7 @@ import { Migration20261123000050Mfa } from './20261123000050-mfa';
 import { Migration20261123000060AuditChainHeads } from './20261123000060-audit-chain-heads';
 import { Migration20261124000070RefreshRotateMany } from './20261124000070-refresh-rotate-many';
 import { Migration20261124000071RefreshItemOneSessionWrite } from './20261124000071-refresh-item-one-session-write';
+import { Migration20261124000072LookupsKeepPlans } from './20261124000072-lookups-keep-plans';
 import { Migration20261124000090LoginStatements } from './20261124000090-login-statements';
 
 /**
@@ -33,5 +34,6 @@ export const MIGRATIONS = [
   { name: '20261123000060-audit-chain-heads', class: Migration20261123000060AuditChainHeads },
   { name: '20261124000070-refresh-rotate-many', class: Migration20261124000070RefreshRotateMany },
   { name: '20261124000071-refresh-item-one-session-write', class: Migration20261124000071RefreshItemOneSessionWrite },
+  { name: '20261124000072-lookups-keep-plans', class: Migration20261124000072LookupsKeepPlans },
   { name: '20261124000090-login-statements', class: Migration20261124000090LoginStatements },
 ];
