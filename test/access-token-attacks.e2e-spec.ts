@@ -430,6 +430,10 @@ describe('AccessTokenService claim checks (with a stub key service)', () => {
     ['exp missing', { exp: undefined }],
     ['iat missing', { iat: undefined }],
     ['exp not a number', { exp: String(now() + 900) }],
+    ['iat beyond the 60 s leeway in the future', { iat: now() + 120, exp: now() + 1000 }],
+    ['iat older than the 15-minute lifetime and the leeway, however late its exp', { iat: now() - 1000, exp: now() + 100 }],
+    ['aud a list without ours', { aud: ['https://other.example'] }],
+    ['iss not a string', { iss: ['https://evil.example'] }],
   ])('refuses a correctly signed token with %s', async (_name, over) => {
     await expectRefused(await sign(claims(over)));
   });

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectConfig, TesseraConfig } from '@tessera/config';
 import { ProblemError } from '@tessera/http';
 import { SigningKeyService, tokenIssuer } from '@tessera/signing-keys';
-import { CryptoKey, decodeProtectedHeader, JWTPayload, jwtVerify } from 'jose';
+import { createVerifier } from 'fast-jwt';
+import { CryptoKey, decodeProtectedHeader, JWTPayload } from 'jose';
 import { KeyObject, randomBytes, sign as signWith } from 'node:crypto';
 import { ACCESS_TOKEN_TTL_S, CLOCK_TOLERANCE_S } from './session-policy';
 
@@ -32,9 +33,18 @@ const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
 export const invalidToken = (detail = 'The access token is not valid.') =>
   ProblemError.unauthorized(detail, 'Bearer realm="tessera", error="invalid_token"', 'invalid-token');
 
+// iss and aud too: fast-jwt checks allowedIss/allowedAud only on tokens that carry them.
+const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'tid', 'client_id'];
+
 /**
  * RFC 9068 access tokens: ES256, `typ: at+jwt`, our issuer and audience only, keys only
- * from our own store (never from the token), 60 s leeway. Implemented with jose.
+ * from our own store (never from the token), 60 s leeway.
+ *
+ * Verification is fast-jwt's synchronous verifier (node:crypto, on the event loop), one per
+ * published key: jose verifies through WebCrypto, a libuv threadpool job per token, and on
+ * this service that pool also runs argon2 — authenticated requests queued behind password
+ * hashes during a login flood, and each verify cost a thread hop. The header is read with
+ * jose first (alg, typ, kid, forbidden members) so the key is chosen from our store only.
  */
 @Injectable()
 export class AccessTokenService {
@@ -42,6 +52,8 @@ export class AccessTokenService {
   readonly audience: string;
   /** node:crypto handles of the signing keys, made once per key. */
   private readonly keyObjects = new WeakMap<CryptoKey, KeyObject>();
+  /** One synchronous verifier per published key, made on first use. */
+  private readonly verifiers = new WeakMap<CryptoKey, (token: string) => Record<string, unknown>>();
 
   constructor(
     @InjectConfig() config: TesseraConfig,
@@ -133,22 +145,39 @@ export class AccessTokenService {
     if (FORBIDDEN_HEADERS.some((h) => h in header)) throw invalidToken();
     const key = await this.keys.verificationKey(kid);
     if (!key) throw invalidToken();
+    let payload: Record<string, unknown>;
     try {
-      const { payload } = await jwtVerify(token, key, {
-        algorithms: ['ES256'],
-        typ: 'at+jwt',
-        issuer: this.issuer,
-        audience: this.audience,
-        clockTolerance: CLOCK_TOLERANCE_S,
-        maxTokenAge: ACCESS_TOKEN_TTL_S + CLOCK_TOLERANCE_S,
-        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'tid', 'client_id'],
-      });
-      // A session token names its session; only a client-credentials token (another
-      // client, with granted scopes) has none.
-      if (typeof payload.sid !== 'string' && (payload.client_id === FIRST_PARTY_CLIENT_ID || typeof payload.scope !== 'string')) throw invalidToken();
-      return payload as AccessTokenClaims;
+      payload = this.verifierFor(key)(token);
     } catch {
       throw invalidToken();
     }
+    // fast-jwt bounds the age from iat (maxAge) but not an iat in the future; jose did.
+    if ((payload.iat as number) > Date.now() / 1000 + CLOCK_TOLERANCE_S) throw invalidToken();
+    // A session token names its session; only a client-credentials token (another
+    // client, with granted scopes) has none.
+    if (typeof payload.sid !== 'string' && (payload.client_id === FIRST_PARTY_CLIENT_ID || typeof payload.scope !== 'string')) throw invalidToken();
+    return payload as unknown as AccessTokenClaims;
+  }
+
+  private verifierFor(key: CryptoKey): (token: string) => Record<string, unknown> {
+    let verify = this.verifiers.get(key);
+    if (!verify) {
+      const publicKey = KeyObject.from(key as Parameters<typeof KeyObject.from>[0]);
+      if (publicKey.type !== 'public' || publicKey.asymmetricKeyType !== 'ec') throw new Error('the verification key is not an EC public key');
+      verify = createVerifier({
+        key: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        algorithms: ['ES256'],
+        checkTyp: 'at+jwt',
+        allowedIss: this.issuer,
+        allowedAud: this.audience,
+        requiredClaims: REQUIRED_CLAIMS,
+        clockTolerance: CLOCK_TOLERANCE_S * 1000,
+        maxAge: (ACCESS_TOKEN_TTL_S + CLOCK_TOLERANCE_S) * 1000,
+        // No cache of verified tokens: every request verifies its signature.
+        cache: false,
+      }) as (token: string) => Record<string, unknown>;
+      this.verifiers.set(key, verify);
+    }
+    return verify;
   }
 }
