@@ -4,8 +4,15 @@ import { GroupCommit, TenantDb } from '@tessera/database';
 import { ProblemError, redact, RequestContextStore } from '@tessera/http';
 import { AuditEntry } from './audit.types';
 
-/** Rows per group commit at most (one statement, one transaction). */
-const MAX_GROUP = 500;
+/**
+ * Rows per group commit at most (one statement, one transaction). Small on purpose: when
+ * every caller waits for its row (token issuance), one big group makes the whole instance
+ * wait for one commit and then do all the HTTP work at once; groups of ~24 let the first
+ * group's callers answer while the next group commits. Client-credentials bench, same host,
+ * alternated one-round runs: 24 or 16 rows 2,030-2,845 tokens/s (mean +10%, ahead in 4 of 5
+ * pairs) against 500 rows 1,738-2,790; a few more commits (fsync ~90 us here) per second.
+ */
+const MAX_GROUP = 24;
 
 /**
  * The one writer of the audit trail. Pass the EntityManager of the transaction that makes
