@@ -82,6 +82,24 @@ describe('API keys and S2S tokens (e2e)', () => {
     expect((await t.http.post(`/v1/api-keys/${k.id}/rotate`).set(bearer(now.body.key)).send({})).status).toBe(403);
   });
 
+  it('rotating again inside the overlap: only the secret just replaced overlaps; the one before it dies at once', async () => {
+    const tenant = await createTenant();
+    const u = await createUser({ tenantId: tenant.id });
+    const k = await createKey(t, u.id, { scopes: ['read'] });
+    const first = await t.http.post(`/v1/api-keys/${k.id}/rotate`).set(asUser(u.id)).send({});
+    const second = await t.http.post(`/v1/api-keys/${k.id}/rotate`).set(asUser(u.id)).send({ overlapSeconds: 3600 });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect((await t.http.get('/v1/me').set(bearer(k.key))).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(bearer(first.body.key))).status).toBe(200);
+    expect((await t.http.get('/v1/me').set(bearer(second.body.key))).status).toBe(200);
+    // The overlap is the second rotation's own (1 h), not what was left of the first (24 h).
+    const overlapEnd = new Date(second.body.previousSecretExpiresAt).getTime() - Date.now();
+    expect(overlapEnd).toBeGreaterThan(3600_000 - 60_000);
+    expect(overlapEnd).toBeLessThanOrEqual(3600_000);
+    const [row] = await sql<{ n: number }>(`select count(*)::int as n from api_keys where id = $1 and previous_digest is not null`, [k.id]);
+    expect(row.n).toBe(1);
+  });
+
   it('refuses a bad checksum before any lookup: no PostgreSQL query, no Redis read', async () => {
     const tenant = await createTenant();
     const u = await createUser({ tenantId: tenant.id });
