@@ -16,6 +16,7 @@ import { UsersModule } from '@tessera/users';
 import { AuditCommand, AuditVerifyCommand } from './commands/audit.command';
 import { BootstrapCommand } from './commands/bootstrap.command';
 import { KeysCommand, KeysListCommand, KeysRotateCommand } from './commands/keys.command';
+import { SessionsCommand, SessionsPurgeCommand } from './commands/sessions.command';
 import { MigrateCommand } from './commands/migrate.command';
 import { TenantsCommand, TenantsCreateCommand, TenantsListCommand } from './commands/tenants.command';
 import { UsersCommand, UsersDisableCommand, UsersImportCommand, UsersInviteCommand } from './commands/users.command';
@@ -62,6 +63,8 @@ export class CliModule {
         KeysCommand,
         KeysListCommand,
         KeysRotateCommand,
+        SessionsCommand,
+        SessionsPurgeCommand,
       ],
     };
   }

@@ -55,6 +55,8 @@ export interface TesseraConfig {
   stepUp: { enabled: boolean; maxAgeSeconds: number; strongAmr: string[] };
   /** Token signing key rotation (see @tessera/signing-keys). */
   signingKeys: { rotationDays: number; propagationMinutes: number; checkIntervalMinutes: number };
+  /** Ended sessions (and their refresh tokens) are deleted this long after they ended; 0 = never. */
+  sessionRetention: { days: number; checkIntervalMinutes: number };
   log: { level: string; pretty: boolean };
   dataDir: string;
 }
@@ -245,6 +247,10 @@ export function loadConfig(env: Env = process.env): TesseraConfig {
       // Not below 7 min: instances cache keys 60 s and relying parties the JWKS 300 s.
       propagationMinutes: r.int('SIGNING_KEY_PROPAGATION_MINUTES', 10, 7, 24 * 60),
       checkIntervalMinutes: r.int('SIGNING_KEY_CHECK_INTERVAL_MINUTES', 60, 1, 24 * 60),
+    },
+    sessionRetention: {
+      days: r.int('SESSION_RETENTION_DAYS', 30, 0, 3650),
+      checkIntervalMinutes: r.int('SESSION_PURGE_INTERVAL_MINUTES', 60, 1, 24 * 60),
     },
     log: { level, pretty: r.bool('LOG_PRETTY', false) },
     dataDir: r.str('TESSERA_DATA_DIR') ?? '.data',

@@ -7,3 +7,4 @@ export * from './login.service';
 export * from './sessions.module';
 export * from './login-gate';
 export * from './profile-cache.service';
+export { PurgeResult, SessionRetention } from './session-retention.service';

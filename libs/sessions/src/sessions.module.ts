@@ -12,6 +12,7 @@ import { LoginGates } from './login-gate';
 import { LoginService } from './login.service';
 import { MeSessionController } from './me.controller';
 import { ProfileCache } from './profile-cache.service';
+import { SessionRetention } from './session-retention.service';
 import { SessionService } from './session.service';
 import { AuthSessionsController, UserSessionsController } from './sessions.controller';
 import { TokenCache } from './token-cache.service';
@@ -36,7 +37,8 @@ import { UserSessionsService } from './user-sessions.service';
     UserSessionsService,
     LoginGates,
     ProfileCache,
+    SessionRetention,
   ],
-  exports: [SessionService, AccessTokenService, TokenCache, LoginGates],
+  exports: [SessionService, AccessTokenService, TokenCache, LoginGates, SessionRetention],
 })
 export class SessionsModule {}

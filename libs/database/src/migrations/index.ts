@@ -13,6 +13,7 @@ import { Migration20261123000060AuditChainHeads } from './20261123000060-audit-c
 import { Migration20261124000070RefreshRotateMany } from './20261124000070-refresh-rotate-many';
 import { Migration20261124000071RefreshItemOneSessionWrite } from './20261124000071-refresh-item-one-session-write';
 import { Migration20261124000072LookupsKeepPlans } from './20261124000072-lookups-keep-plans';
+import { Migration20261124000073SessionRetention } from './20261124000073-session-retention';
 import { Migration20261124000090LoginStatements } from './20261124000090-login-statements';
 
 /**
@@ -35,5 +36,6 @@ export const MIGRATIONS = [
   { name: '20261124000070-refresh-rotate-many', class: Migration20261124000070RefreshRotateMany },
   { name: '20261124000071-refresh-item-one-session-write', class: Migration20261124000071RefreshItemOneSessionWrite },
   { name: '20261124000072-lookups-keep-plans', class: Migration20261124000072LookupsKeepPlans },
+  { name: '20261124000073-session-retention', class: Migration20261124000073SessionRetention },
   { name: '20261124000090-login-statements', class: Migration20261124000090LoginStatements },
 ];
