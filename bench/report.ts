@@ -1,4 +1,5 @@
 import { productionNodeFlags } from '../apps/api/src/node-flags';
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem, type, arch } from 'node:os';
 import type { LoadSettings } from './load';
 import type {
@@ -19,6 +20,18 @@ export interface MachineInfo {
   os: string;
   /** 1-minute load average when the run started: other work on the machine skews the numbers. */
   loadAvg1m: number;
+  /** The commit measured, `+ local changes` when the tree differed from it. */
+  code: string;
+}
+
+function codeVersion(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') ? `${commit} + local changes` : commit;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
 }
 
 export function machineInfo(): MachineInfo {
@@ -30,6 +43,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     os: `${type()} ${release()} (${arch()})`,
     loadAvg1m: Math.round(loadavg()[0]! * 100) / 100,
+    code: codeVersion(),
   };
 }
 
@@ -271,6 +285,7 @@ export function renderReport(r: BenchReport): string {
     '',
     `- date: ${r.startedAt.toISOString()} (run took ${Math.round((r.finishedAt.getTime() - r.startedAt.getTime()) / 1000)} s)`,
     `- machine: ${m.cpuModel}, ${m.cores} cores, ${m.totalMemGiB} GiB RAM, ${m.os}`,
+    `- code: ${m.code}`,
     `- Node.js: ${m.node}; 1-min load average at start: ${m.loadAvg1m}`,
     `- database: ${dbLine}${perRound}; the app connects as the application role (RLS enforced)`,
     `- token/limit store: ${storeLine}`,
