@@ -477,4 +477,43 @@ describeRedis('API keys across two instances sharing PostgreSQL and Redis', () =
     expect((await b.http.get('/v1/me').set(bearer(k2.key))).status).toBe(401);
     expect((await b.http.get('/v1/me').set(bearer(rotated.body.key))).status).toBe(200);
   });
+
+  it('a key accepted before is decided on what was read then and confirmed by the bucket script: changes on the other instance are seen at once', async () => {
+    const tenant = await createTenant();
+    const admin = await createUser({ tenantId: tenant.id, role: 'tenant_admin' });
+    const owner = await createUser({ tenantId: tenant.id, role: 'tenant_admin', passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA' });
+    const k = await createKey(a, owner.id, { scopes: ['write'] });
+    const k2 = await createKey(a, owner.id, { scopes: ['read'] });
+    const s2s = await createS2s(a, admin.id, { role: 'member', scopes: ['read'] });
+    // Three uses on b: the owner learnt, then the record and the authorization read from the store and remembered.
+    for (const key of [k.key, k2.key, s2s.key]) for (let i = 0; i < 3; i++) expect((await b.http.get('/v1/me').set(bearer(key))).status).toBe(200);
+
+    // A wrong secret under a known key id: refused the full way, and the key's bucket is not spent.
+    const remaining = async () => Number(/"api_key";r=(\d+)/.exec(String((await b.http.get('/v1/me').set(bearer(k2.key))).headers['ratelimit']))![1]);
+    const before = await remaining();
+    const forged = formatApiKey(k2.prefix.startsWith('tsr_test_') ? 'test' : 'live', k2.prefix.slice(9));
+    for (let i = 0; i < 3; i++) expect((await b.http.get('/v1/me').set(bearer(forged))).status).toBe(401);
+    expect(await remaining()).toBeGreaterThanOrEqual(before - 1);
+    expect((await auditRows('api_key.authentication_failed', tenant.id)).filter((r) => r.reason === 'wrong_secret')).toHaveLength(3);
+
+    // The owner demoted on a: b's next request has the smaller permissions.
+    expect((await b.http.get('/v1/users').set(bearer(k.key))).status).toBe(200);
+    expect((await a.http.put(`/v1/users/${owner.id}/roles`).set(asUser(admin.id)).send({ role: 'member', taskRoles: [] })).status).toBe(200);
+    expect((await b.http.get('/v1/users').set(bearer(k.key))).status).toBe(403);
+    expect((await b.http.get('/v1/me').set(bearer(k.key))).body.permissions).toEqual(['api_keys:read', 'api_keys:write', 'mfa:enroll', 'self:read', 'self:write']);
+
+    // Rotated on a with no overlap: the old secret is refused on b at once, the new one accepted at once.
+    const rotated = await a.http.post(`/v1/api-keys/${k2.id}/rotate`).set(asUser(owner.id)).send({ overlapSeconds: 0 });
+    expect(rotated.status).toBe(200);
+    expect((await b.http.get('/v1/me').set(bearer(k2.key))).status).toBe(401);
+    expect((await b.http.get('/v1/me').set(bearer(rotated.body.key))).status).toBe(200);
+
+    // Revoked on a (a key, an S2S token): refused on b at once, audited with the reason.
+    expect((await a.http.delete(`/v1/api-keys/${k.id}`).set(asUser(owner.id))).status).toBe(204);
+    expect((await a.http.delete(`/v1/s2s-tokens/${s2s.id}`).set(asUser(admin.id))).status).toBe(204);
+    expect((await b.http.get('/v1/me').set(bearer(k.key))).status).toBe(401);
+    expect((await b.http.get('/v1/me').set(bearer(s2s.key))).status).toBe(401);
+    const reasons = (await auditRows('api_key.authentication_failed', tenant.id)).concat(await auditRows('s2s_token.authentication_failed', tenant.id));
+    expect(reasons.filter((r) => r.reason === 'revoked').map((r) => r.credential_id).sort()).toEqual([k.id, s2s.id].sort());
+  });
 });

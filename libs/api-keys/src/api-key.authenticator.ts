@@ -9,12 +9,14 @@ import {
   DelegatedPrincipal,
   delegatedPermissionsOf,
   GENERAL_ROLE_PERMISSIONS,
+  GeneralRole,
   isGeneralRole,
+  UserAuthz,
 } from '@tessera/auth';
 import { constantTimeEqualHex, SecretDigest } from '@tessera/crypto';
 import { ApiKeyRow, PreTenantLookup, TenantDb } from '@tessera/database';
 import { ProblemError, RequestContextStore, sendProblem } from '@tessera/http';
-import { ABSENT, KeyValueStore, KV_STORE, VersionedCache } from '@tessera/store';
+import { ABSENT, KeyValueStore, KV_STORE, REDIS_CLIENT, VersionedCache } from '@tessera/store';
 import type { FastifyInstance } from 'fastify';
 import { API_KEY_LIKE, parseApiKey } from './api-key-format';
 import { LastUsedRecorder } from './last-used.recorder';
@@ -72,6 +74,16 @@ export function toCachedKey(row: ApiKeyRow): CachedKey {
  * cache miss → the secret's HMAC in constant time → revoked, expired, tenant and owner
  * status. Effective permissions = owner's permissions now ∩ the key's scopes (for an S2S
  * token: its role's), never tier 4. Use is recorded in batches, not per request.
+ *
+ * On Redis, a key this instance already accepted is decided on the raw values it read then
+ * (the same checks, the secret included, no I/O) and confirmed after the buckets: the
+ * bucket script reads the same two keys again and the access guard compares them
+ * (AuthenticationGuard.confirm); any change — revocation, rotation, expiry of an overlap,
+ * the owner's role or status — means authenticating again the full way before the request
+ * goes on. One round trip per request instead of two. Only acceptance is provisional: a
+ * request these values would refuse takes the full path, so a rotated key's new secret is
+ * never refused on stale values, and the key's bucket is counted only once its secret
+ * matched.
  */
 @Injectable()
 export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnApplicationShutdown {
@@ -80,6 +92,10 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
   readonly lastUsed: LastUsedRecorder;
   /** key id → owner: immutable facts, so the owner's authorization joins the first round trip. */
   private readonly owners = new Map<string, string>();
+  /** key id → the raw store values it was last accepted on (the provisional path). */
+  private readonly accepted = new Map<string, { rawKey: string; rawAuthz: string | null }>();
+  /** Provisional acceptance needs the bucket script to read the keys again: Redis only. */
+  private readonly provisionalCapable: boolean;
 
   constructor(
     private readonly registry: AuthenticatorRegistry,
@@ -91,7 +107,9 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
     private readonly denials: AccessDenials,
     private readonly adapter: HttpAdapterHost,
     db: TenantDb,
+    @Inject(REDIS_CLIENT) redis: unknown,
   ) {
+    this.provisionalCapable = redis !== null && redis !== undefined;
     this.cache = new VersionedCache<CachedKey>(store, 'ak:', ENTRY_TTL_MS);
     this.lastUsed = new LastUsedRecorder(db, 'api_keys');
     this.store = store;
@@ -113,59 +131,104 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
     return authorization.startsWith('Bearer tsr_');
   }
 
-  async authenticate(authorization: string): Promise<DelegatedPrincipal> {
+  async authenticate(authorization: string, _request?: unknown, opts?: { provisional?: boolean }): Promise<DelegatedPrincipal> {
     const token = authorization.slice(7);
     const parsed = parseApiKey(token);
     // A typo, a truncated paste or a made-up string: refused before any lookup.
     if (!parsed) throw invalidKey();
+    if (opts?.provisional && this.provisionalCapable) {
+      const seen = this.accepted.get(parsed.keyId);
+      const ctx = seen && RequestContextStore.current();
+      const principal = seen && ctx ? this.decide(parsed.mode, token, seen.rawKey, seen.rawAuthz) : null;
+      if (principal && ctx) {
+        const keys = [this.cache.key(parsed.keyId)];
+        const values: (string | null)[] = [seen!.rawKey];
+        if (principal.kind === 'api_key') {
+          keys.push(this.authz.key(principal.userId!));
+          values.push(seen!.rawAuthz);
+        }
+        ctx.pendingCredential = { keys, values };
+        this.lastUsed.touch(principal.credentialId, principal.tenantId, ctx.ip);
+        return principal;
+      }
+    }
     const owner = this.owners.get(parsed.keyId);
     const [rawKey, rawAuthz] = await this.store.getMany(owner ? [this.cache.key(parsed.keyId), this.authz.key(owner)] : [this.cache.key(parsed.keyId)]);
     const key = await this.record(parsed.keyId, rawKey);
     if (!key) throw invalidKey();
     const entry = key.entry;
-    const presented = this.digest.digest(token);
     const now = Date.now();
-    const matches = constantTimeEqualHex(presented, entry.d) || (entry.p !== null && entry.pe !== null && entry.pe > now && constantTimeEqualHex(presented, entry.p));
-    if (!matches) return this.fail(entry, 'wrong_secret');
+    if (!this.secretMatches(entry, this.digest.digest(token), now)) return this.fail(entry, 'wrong_secret');
     if (entry.m !== parsed.mode) return this.fail(entry, 'wrong_mode');
     if (entry.rv) return this.fail(entry, 'revoked');
     if (entry.x !== null && entry.x <= now) return this.fail(entry, 'expired');
     if (key.tenantStatus !== 'active') return this.fail(entry, 'tenant_not_active');
 
-    const base = {
-      tenantId: entry.t,
-      credentialId: entry.id,
-      scopes: entry.s,
-      testMode: entry.m === 'test',
-    };
     let principal: DelegatedPrincipal;
     if (entry.k === 'api_key' && entry.u) {
       if (!owner) this.rememberOwner(parsed.keyId, entry.u);
       const authz = this.authz.parse(owner ? (rawAuthz ?? null) : null) ?? (await this.authz.load(entry.u, entry.t));
       if (!authz || authz.status !== 'active') return this.fail(entry, 'owner_not_active');
-      principal = {
-        ...base,
-        kind: 'api_key',
-        userId: entry.u,
-        actorId: entry.u,
-        role: authz.role,
-        taskRoles: authz.taskRoles,
-        permissions: delegatedPermissionsOf(authz.permissions, entry.s),
-      };
+      principal = this.keyPrincipal(entry, authz);
     } else {
       if (!isGeneralRole(entry.r)) return this.fail(entry, 'bad_role');
-      principal = {
-        ...base,
-        kind: 's2s',
-        userId: null,
-        actorId: entry.n,
-        role: entry.r,
-        taskRoles: [],
-        permissions: delegatedPermissionsOf(GENERAL_ROLE_PERMISSIONS[entry.r], entry.s),
-      };
+      principal = this.s2sPrincipal(entry, entry.r);
+    }
+    // Accepted on values read from the store (not from PostgreSQL): the next request may be decided on them.
+    const storedAuthz = principal.kind === 's2s' ? null : owner && rawAuthz && this.authz.parse(rawAuthz) ? rawAuthz : undefined;
+    if (this.provisionalCapable && rawKey !== null && this.cache.parse(rawKey) && storedAuthz !== undefined) {
+      if (this.accepted.size >= 100_000) this.accepted.clear();
+      this.accepted.set(parsed.keyId, { rawKey, rawAuthz: storedAuthz });
     }
     this.lastUsed.touch(entry.id, entry.t, RequestContextStore.current()?.ip);
     return principal;
+  }
+
+  /** The principal these raw store values accept `token` as, or null when they do not accept it (then the full path decides). */
+  private decide(mode: 'live' | 'test', token: string, rawKey: string, rawAuthz: string | null): DelegatedPrincipal | null {
+    const entry = this.cache.parse(rawKey);
+    if (!entry || entry === ABSENT) return null;
+    const now = Date.now();
+    if (!this.secretMatches(entry, this.digest.digest(token), now) || entry.m !== mode || entry.rv || (entry.x !== null && entry.x <= now)) return null;
+    if (entry.k === 'api_key' && entry.u) {
+      const authz = this.authz.parse(rawAuthz);
+      return authz && authz.status === 'active' ? this.keyPrincipal(entry, authz) : null;
+    }
+    return isGeneralRole(entry.r) ? this.s2sPrincipal(entry, entry.r) : null;
+  }
+
+  private secretMatches(entry: CachedKey, presented: string, now: number): boolean {
+    return constantTimeEqualHex(presented, entry.d) || (entry.p !== null && entry.pe !== null && entry.pe > now && constantTimeEqualHex(presented, entry.p));
+  }
+
+  private keyPrincipal(entry: CachedKey, authz: UserAuthz): DelegatedPrincipal {
+    return {
+      tenantId: entry.t,
+      credentialId: entry.id,
+      scopes: entry.s,
+      testMode: entry.m === 'test',
+      kind: 'api_key',
+      userId: entry.u!,
+      actorId: entry.u!,
+      role: authz.role,
+      taskRoles: authz.taskRoles,
+      permissions: delegatedPermissionsOf(authz.permissions, entry.s),
+    };
+  }
+
+  private s2sPrincipal(entry: CachedKey, role: GeneralRole): DelegatedPrincipal {
+    return {
+      tenantId: entry.t,
+      credentialId: entry.id,
+      scopes: entry.s,
+      testMode: entry.m === 'test',
+      kind: 's2s',
+      userId: null,
+      actorId: entry.n,
+      role,
+      taskRoles: [],
+      permissions: delegatedPermissionsOf(GENERAL_ROLE_PERMISSIONS[role], entry.s),
+    };
   }
 
   /** The key's record: from the store, else from PostgreSQL (then offered to the store). */

@@ -8,7 +8,8 @@ type Step = (context: ExecutionContext) => boolean | Promise<boolean>;
 
 /**
  * The one global guard: the chain, in this order, each step only if the previous passed —
- * per-IP limit → authentication → per-tenant / per-credential limits → tenant context →
+ * per-IP limit → authentication → per-tenant / per-credential limits → confirmation of a
+ * provisionally accepted credential (AuthenticationGuard.confirm) → tenant context →
  * permissions and risk tier. One Nest guard instead of five, and a step that can answer
  * without waiting (a public route, a request acting in its own tenant, a permission already
  * in memory) answers without a promise: five separately awaited guards cost a cheap request
@@ -23,6 +24,7 @@ export class AccessGuard implements CanActivate {
       (c) => perIp.check(c),
       (c) => authentication.canActivate(c),
       (c) => apiLimits.canActivate(c),
+      (c) => authentication.confirm(c),
       (c) => tenant.canActivate(c),
       (c) => permissions.canActivate(c),
     ];

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { HandlerMetadata, ProblemError, requestContextOf } from '@tessera/http';
+import { takeReadAhead } from '@tessera/store';
 import { RateLimitGuard } from '@tessera/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { AccessDenials } from './access-denials';
@@ -23,10 +24,26 @@ export class AuthenticationGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     // A public route never authenticates: a credential sent to it counts per IP like none.
     if (this.meta.get<boolean>(IS_PUBLIC, context)) return this.perIp.countDeferred(context);
-    return this.authenticate(context);
+    return this.authenticate(context, true);
   }
 
-  private async authenticate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * After the per-tenant / per-credential buckets (whose script read the pending
+   * credential's keys again): the values a provisional principal was decided on must be
+   * the store's values now, else this request authenticates again, the full way — so a
+   * revocation, rotation or owner change on any instance is seen at once, as before.
+   */
+  confirm(context: ExecutionContext): boolean | Promise<boolean> {
+    const ctx = requestContextOf(context);
+    const pending = ctx?.pendingCredential;
+    if (!pending) return true;
+    ctx.pendingCredential = undefined;
+    const now = takeReadAhead(pending.keys);
+    if (now && now.every((v, i) => v === pending.values[i])) return true;
+    return this.authenticate(context, false);
+  }
+
+  private async authenticate(context: ExecutionContext, provisional: boolean): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if ('access_token' in ((request.query as object | undefined) ?? {})) {
       await this.refuse(context, 'token_in_query');
@@ -43,7 +60,7 @@ export class AuthenticationGuard implements CanActivate {
       throw ProblemError.unauthorized('The credential is not valid.', 'Bearer realm="tessera", error="invalid_token"');
     }
     try {
-      const principal = await authenticator.authenticate(authorization, request);
+      const principal = await authenticator.authenticate(authorization, request, { provisional });
       const ctx = requestContextOf(context);
       if (ctx) {
         ctx.principal = principal;

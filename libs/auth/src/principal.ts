@@ -103,8 +103,12 @@ export interface Authenticator {
   readonly name: string;
   /** True when the credential has this authenticator's shape (scheme, prefix). Cheap, no I/O. */
   supports(authorization: string): boolean;
-  /** Resolves the principal or throws a 401 ProblemError. */
-  authenticate(authorization: string, request: unknown): Promise<Principal>;
+  /**
+   * Resolves the principal or throws a 401 ProblemError. `provisional`: the caller (the
+   * access guard) will confirm `pendingCredential` in the request context, so the
+   * authenticator may decide on values it read before (see RequestContext).
+   */
+  authenticate(authorization: string, request: unknown, opts?: { provisional?: boolean }): Promise<Principal>;
 }
 
 /**

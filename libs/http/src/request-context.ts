@@ -21,6 +21,13 @@ export interface RequestContext {
   tenantReach?: Map<string, boolean>;
   /** Store values read ahead for the handler (@ReadAhead in @tessera/store), null = missing. */
   readAhead?: Map<string, string | null>;
+  /**
+   * A credential accepted on what this instance last read of it: the store keys it was
+   * decided on and the values they had. The bucket script reads the keys again (read-ahead)
+   * and the access guard compares before anything else trusts the principal; any
+   * difference means authenticating again, the full way (AuthenticationGuard.confirm).
+   */
+  pendingCredential?: { keys: string[]; values: (string | null)[] };
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

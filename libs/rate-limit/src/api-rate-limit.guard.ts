@@ -33,7 +33,10 @@ export class ApiRateLimitGuard implements CanActivate {
   }
 
   private async limit(context: ExecutionContext, caller: LimitedCaller & { actorId?: string; userId?: string | null }): Promise<boolean> {
-    const readAhead = this.meta.get<ReadAheadKeys>(READ_AHEAD, context)?.(caller);
+    const routeKeys = this.meta.get<ReadAheadKeys>(READ_AHEAD, context)?.(caller);
+    // A provisionally accepted credential's keys are read again here, for the access guard to confirm.
+    const pending = requestContextOf(context)?.pendingCredential?.keys;
+    const readAhead = pending ? [...(routeKeys ?? []), ...pending] : routeKeys;
     const outcome = await this.limiter.takeForCaller(caller, readAhead);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.headers(rateLimitHeaders(outcome));
