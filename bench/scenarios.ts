@@ -147,7 +147,8 @@ export const SCENARIOS: Scenario[] = [
     connections: 50,
     description:
       'One access token from a real login. The global guard chain (bearer JWT: shape, header, key by kid, ES256 ' +
-      'signature and claims with jose, then one Redis MGET: token-cache entry + the user\'s authorization; the ' +
+      'signature and claims with fast-jwt (synchronous node:crypto, on the event loop), then one Redis MGET: ' +
+      'token-cache entry + the user\'s authorization; the ' +
       'per-tenant bucket in one Lua call that also reads the profile ahead), then the controller from the values ' +
       'read ahead: no PostgreSQL, two Redis round trips. Access log on.',
     setup: bearerSetup,
@@ -159,9 +160,11 @@ export const SCENARIOS: Scenario[] = [
     path: '/v1/me',
     connections: 50,
     description:
-      'The same request with an API key (tsr_live_…, scope read) of the same user: shape + CRC32 checksum, one ' +
-      'Redis MGET (key record + owner authorization), HMAC-SHA-256 compare, the per-tenant and per-key buckets ' +
-      '(one Lua call, reading the profile ahead), then the same controller. No signature to verify.',
+      'The same request with an API key (tsr_live_…, scope read) of the same user: shape + CRC32 checksum, ' +
+      'HMAC-SHA-256 compare against the key record and owner authorization this instance last accepted it on, the ' +
+      'per-tenant and per-key buckets in one Lua call that also reads the profile and those two keys again (the ' +
+      'access guard confirms them before the controller), then the same controller: one Redis round trip, no ' +
+      'signature to verify.',
     setup: apiKeySetup,
   },
   {
