@@ -19,6 +19,11 @@ export async function verifyAuditChain(
   const client = new Client({ connectionString: ownerUrl });
   await client.connect();
   try {
+    // One snapshot for the heads and every row: appends commit their rows and their lane's
+    // head together, so a verify running while the trail is written sees both or neither.
+    // (Statements in autocommit each saw a newer trail than the heads read first, and
+    // reported rows appended meanwhile as "not written by audit_append".)
+    await client.query('begin isolation level repeatable read read only');
     const { rows: heads } = await client.query<{ lane: number; seq: string; hash: string | null }>(
       `select lane, seq, hash from audit_chain_heads where chain_key = $1::uuid`,
       [tenantId ?? PLATFORM],
@@ -54,6 +59,7 @@ export async function verifyAuditChain(
     }
     return { tenantId, checked, lanes: lanes.length, ok: true };
   } finally {
+    await client.query('rollback').catch(() => undefined);
     await client.end();
   }
 }
