@@ -14,7 +14,6 @@ import { Migration20261124000070RefreshRotateMany } from './20261124000070-refre
 import { Migration20261124000071RefreshItemOneSessionWrite } from './20261124000071-refresh-item-one-session-write';
 import { Migration20261124000072LookupsKeepPlans } from './20261124000072-lookups-keep-plans';
 import { Migration20261124000073SessionRetention } from './20261124000073-session-retention';
-import { Migration20261124000074RefreshItemNoSrf } from './20261124000074-refresh-item-no-srf';
 import { Migration20261124000090LoginStatements } from './20261124000090-login-statements';
 
 /**
@@ -38,6 +37,5 @@ export const MIGRATIONS = [
   { name: '20261124000071-refresh-item-one-session-write', class: Migration20261124000071RefreshItemOneSessionWrite },
   { name: '20261124000072-lookups-keep-plans', class: Migration20261124000072LookupsKeepPlans },
   { name: '20261124000073-session-retention', class: Migration20261124000073SessionRetention },
-  { name: '20261124000074-refresh-item-no-srf', class: Migration20261124000074RefreshItemNoSrf },
   { name: '20261124000090-login-statements', class: Migration20261124000090LoginStatements },
 ];
