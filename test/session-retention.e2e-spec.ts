@@ -1,12 +1,10 @@
 import { SessionRetention } from '@tessera/sessions';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { sql, startApp, TestApp, TEST_MASTER_KEY } from './support/app';
+import { sql, startApp, TestApp } from './support/app';
+import { runCli } from './support/cli';
 import { createScratchDatabase, ScratchDatabase } from './support/scratch-db';
 import { auditRows, createTenant, createUser } from './support/test-auth';
 
 const PASSWORD = 'Retention-Test-Passw0rd-42';
-const exec = promisify(execFile);
 
 /** Ends a session (by revocation or by its idle / absolute end) `daysAgo` days ago. */
 async function endSession(sessionId: string, how: 'revoked' | 'idle' | 'absolute', daysAgo: number) {
@@ -112,22 +110,7 @@ describe('operator CLI: sessions purge', () => {
   let urls: ScratchDatabase;
   const q = <T extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []) => sql<T>(text, params, urls.superUrl);
 
-  async function cli(...args: string[]) {
-    const env = {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: urls.appUrl,
-      DATABASE_OWNER_URL: urls.ownerUrl,
-      MIGRATE_ON_START: 'false',
-      TESSERA_MASTER_KEY: TEST_MASTER_KEY,
-      PUBLIC_URL: 'http://tessera.test',
-    };
-    return exec('node', ['-r', '@swc-node/register', 'apps/cli/src/main.ts', ...args], { env }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    );
-  }
+  const cli = (...args: string[]) => runCli(urls, ...args);
 
   beforeAll(async () => {
     urls = await createScratchDatabase('tessera_test_retention_cli');

@@ -1,19 +1,9 @@
 import { SecretDigest } from '@tessera/crypto';
 import { PLATFORM_TENANT_ID } from '@tessera/database';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { sql } from './support/db';
-import { TEST_MASTER_KEY, testConfig } from './support/app';
+import { testConfig } from './support/app';
+import { CliResult, runCli } from './support/cli';
 import { createScratchDatabase, ScratchDatabase } from './support/scratch-db';
-
-const exec = promisify(execFile);
-const CLI_ENTRY = 'apps/cli/src/main.ts';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * The operator CLI (`bootstrap`, `tenants create|list`) run as a real process. `bootstrap`
@@ -28,26 +18,7 @@ describe('operator CLI: bootstrap and tenants', () => {
   const q = <T extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []) =>
     sql<T>(text, params, urls.superUrl);
 
-  async function cli(...args: string[]): Promise<CliResult> {
-    const env = {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: urls.appUrl,
-      DATABASE_OWNER_URL: urls.ownerUrl,
-      MIGRATE_ON_START: 'false',
-      TESSERA_MASTER_KEY: TEST_MASTER_KEY,
-      PUBLIC_URL: 'http://tessera.test',
-    };
-    return exec('node', ['-r', '@swc-node/register', CLI_ENTRY, ...args], { env }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({
-        code: e.code,
-        stdout: e.stdout,
-        stderr: e.stderr,
-      }),
-    );
-  }
+  const cli = (...args: string[]): Promise<CliResult> => runCli(urls, ...args);
 
   beforeAll(async () => {
     urls = await createScratchDatabase('tessera_test_cli');
