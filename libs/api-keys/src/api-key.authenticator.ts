@@ -9,7 +9,6 @@ import {
   DelegatedPrincipal,
   delegatedPermissionsOf,
   GENERAL_ROLE_PERMISSIONS,
-  GeneralRole,
   isGeneralRole,
   UserAuthz,
 } from '@tessera/auth';
@@ -42,6 +41,9 @@ export interface CachedKey {
   x: number | null;
   rv: boolean;
 }
+
+/** An API key (acting as its owner), as opposed to an S2S token (acting as its role). */
+const isOwnedKey = (entry: CachedKey): entry is CachedKey & { u: string } => entry.k === 'api_key' && !!entry.u;
 
 /** Entries outlive no revocation (every change tombstones them); the TTL only bounds memory. */
 const ENTRY_TTL_MS = 60 * 60_000;
@@ -136,19 +138,19 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
     const parsed = parseApiKey(token);
     // A typo, a truncated paste or a made-up string: refused before any lookup.
     if (!parsed) throw invalidKey();
-    if (opts?.provisional && this.provisionalCapable) {
-      const seen = this.accepted.get(parsed.keyId);
-      const ctx = seen && RequestContextStore.current();
-      const principal = seen && ctx ? this.decide(parsed.mode, token, seen.rawKey, seen.rawAuthz) : null;
-      if (principal && ctx) {
+    const ctx = RequestContextStore.current();
+    const seen = opts?.provisional && this.provisionalCapable && ctx ? this.accepted.get(parsed.keyId) : undefined;
+    if (seen) {
+      const principal = this.decide(parsed.mode, token, seen.rawKey, seen.rawAuthz);
+      if (principal) {
         const keys = [this.cache.key(parsed.keyId)];
-        const values: (string | null)[] = [seen!.rawKey];
-        if (principal.kind === 'api_key') {
-          keys.push(this.authz.key(principal.userId!));
-          values.push(seen!.rawAuthz);
+        const values: (string | null)[] = [seen.rawKey];
+        if (principal.userId) {
+          keys.push(this.authz.key(principal.userId));
+          values.push(seen.rawAuthz);
         }
-        ctx.pendingCredential = { keys, values };
-        this.lastUsed.touch(principal.credentialId, principal.tenantId, ctx.ip);
+        ctx!.pendingCredential = { keys, values };
+        this.lastUsed.touch(principal.credentialId, principal.tenantId, ctx!.ip);
         return principal;
       }
     }
@@ -157,85 +159,84 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
     const key = await this.record(parsed.keyId, rawKey);
     if (!key) throw invalidKey();
     const entry = key.entry;
-    const now = Date.now();
-    if (!this.secretMatches(entry, this.digest.digest(token), now)) return this.fail(entry, 'wrong_secret');
-    if (entry.m !== parsed.mode) return this.fail(entry, 'wrong_mode');
-    if (entry.rv) return this.fail(entry, 'revoked');
-    if (entry.x !== null && entry.x <= now) return this.fail(entry, 'expired');
-    if (key.tenantStatus !== 'active') return this.fail(entry, 'tenant_not_active');
+    const refused = this.refusal(entry, parsed.mode, token) ?? (key.tenantStatus !== 'active' ? 'tenant_not_active' : null);
+    if (refused) return this.fail(entry, refused);
 
-    let principal: DelegatedPrincipal;
-    if (entry.k === 'api_key' && entry.u) {
+    // The owner's authorization as the store had it (read with the key once the owner is known), else PostgreSQL.
+    let storedAuthz: UserAuthz | null = null;
+    let authz: UserAuthz | null = null;
+    if (isOwnedKey(entry)) {
       if (!owner) this.rememberOwner(parsed.keyId, entry.u);
-      const authz = this.authz.parse(owner ? (rawAuthz ?? null) : null) ?? (await this.authz.load(entry.u, entry.t));
-      if (!authz || authz.status !== 'active') return this.fail(entry, 'owner_not_active');
-      principal = this.keyPrincipal(entry, authz);
-    } else {
-      if (!isGeneralRole(entry.r)) return this.fail(entry, 'bad_role');
-      principal = this.s2sPrincipal(entry, entry.r);
+      storedAuthz = this.authz.parse(owner ? (rawAuthz ?? null) : null);
+      authz = storedAuthz ?? (await this.authz.load(entry.u, entry.t));
     }
+    const principal = this.principalFor(entry, authz);
+    if (typeof principal === 'string') return this.fail(entry, principal);
     // Accepted on values read from the store (not from PostgreSQL): the next request may be decided on them.
-    const storedAuthz = principal.kind === 's2s' ? null : owner && rawAuthz && this.authz.parse(rawAuthz) ? rawAuthz : undefined;
-    if (this.provisionalCapable && rawKey !== null && this.cache.parse(rawKey) && storedAuthz !== undefined) {
+    if (this.provisionalCapable && key.cached && (!isOwnedKey(entry) || storedAuthz)) {
       if (this.accepted.size >= 100_000) this.accepted.clear();
-      this.accepted.set(parsed.keyId, { rawKey, rawAuthz: storedAuthz });
+      this.accepted.set(parsed.keyId, { rawKey: rawKey!, rawAuthz: storedAuthz ? rawAuthz! : null });
     }
-    this.lastUsed.touch(entry.id, entry.t, RequestContextStore.current()?.ip);
+    this.lastUsed.touch(entry.id, entry.t, ctx?.ip);
     return principal;
   }
 
   /** The principal these raw store values accept `token` as, or null when they do not accept it (then the full path decides). */
   private decide(mode: 'live' | 'test', token: string, rawKey: string, rawAuthz: string | null): DelegatedPrincipal | null {
     const entry = this.cache.parse(rawKey);
-    if (!entry || entry === ABSENT) return null;
+    if (!entry || entry === ABSENT || this.refusal(entry, mode, token)) return null;
+    const principal = this.principalFor(entry, isOwnedKey(entry) ? this.authz.parse(rawAuthz) : null);
+    return typeof principal === 'string' ? null : principal;
+  }
+
+  /** Why this record refuses the presented key (secret, mode, revocation, expiry), or null. */
+  private refusal(entry: CachedKey, mode: 'live' | 'test', token: string): string | null {
     const now = Date.now();
-    if (!this.secretMatches(entry, this.digest.digest(token), now) || entry.m !== mode || entry.rv || (entry.x !== null && entry.x <= now)) return null;
-    if (entry.k === 'api_key' && entry.u) {
-      const authz = this.authz.parse(rawAuthz);
-      return authz && authz.status === 'active' ? this.keyPrincipal(entry, authz) : null;
+    const presented = this.digest.digest(token);
+    const matches = constantTimeEqualHex(presented, entry.d) || (entry.p !== null && entry.pe !== null && entry.pe > now && constantTimeEqualHex(presented, entry.p));
+    if (!matches) return 'wrong_secret';
+    if (entry.m !== mode) return 'wrong_mode';
+    if (entry.rv) return 'revoked';
+    if (entry.x !== null && entry.x <= now) return 'expired';
+    return null;
+  }
+
+  /**
+   * The principal of an accepted key: an API key acts as its owner (`authz`, which must be
+   * active) within its scopes; an S2S token as its integration role within its scopes.
+   * A string is the refusal reason.
+   */
+  private principalFor(entry: CachedKey, authz: UserAuthz | null): DelegatedPrincipal | string {
+    const base = { tenantId: entry.t, credentialId: entry.id, scopes: entry.s, testMode: entry.m === 'test' };
+    if (isOwnedKey(entry)) {
+      if (!authz || authz.status !== 'active') return 'owner_not_active';
+      return {
+        ...base,
+        kind: 'api_key',
+        userId: entry.u,
+        actorId: entry.u,
+        role: authz.role,
+        taskRoles: authz.taskRoles,
+        permissions: delegatedPermissionsOf(authz.permissions, entry.s),
+      };
     }
-    return isGeneralRole(entry.r) ? this.s2sPrincipal(entry, entry.r) : null;
-  }
-
-  private secretMatches(entry: CachedKey, presented: string, now: number): boolean {
-    return constantTimeEqualHex(presented, entry.d) || (entry.p !== null && entry.pe !== null && entry.pe > now && constantTimeEqualHex(presented, entry.p));
-  }
-
-  private keyPrincipal(entry: CachedKey, authz: UserAuthz): DelegatedPrincipal {
+    if (!isGeneralRole(entry.r)) return 'bad_role';
     return {
-      tenantId: entry.t,
-      credentialId: entry.id,
-      scopes: entry.s,
-      testMode: entry.m === 'test',
-      kind: 'api_key',
-      userId: entry.u!,
-      actorId: entry.u!,
-      role: authz.role,
-      taskRoles: authz.taskRoles,
-      permissions: delegatedPermissionsOf(authz.permissions, entry.s),
-    };
-  }
-
-  private s2sPrincipal(entry: CachedKey, role: GeneralRole): DelegatedPrincipal {
-    return {
-      tenantId: entry.t,
-      credentialId: entry.id,
-      scopes: entry.s,
-      testMode: entry.m === 'test',
+      ...base,
       kind: 's2s',
       userId: null,
       actorId: entry.n,
-      role,
+      role: entry.r,
       taskRoles: [],
-      permissions: delegatedPermissionsOf(GENERAL_ROLE_PERMISSIONS[role], entry.s),
+      permissions: delegatedPermissionsOf(GENERAL_ROLE_PERMISSIONS[entry.r], entry.s),
     };
   }
 
   /** The key's record: from the store, else from PostgreSQL (then offered to the store). */
-  private async record(keyId: string, raw: string | null): Promise<{ entry: CachedKey; tenantStatus: string } | null> {
+  private async record(keyId: string, raw: string | null): Promise<{ entry: CachedKey; tenantStatus: string; cached: boolean } | null> {
     const cached = this.cache.parse(raw);
     if (cached === ABSENT) return null;
-    if (cached) return { entry: cached, tenantStatus: 'active' };
+    if (cached) return { entry: cached, tenantStatus: 'active', cached: true };
     const row = await this.lookup.apiKey(keyId);
     if (!row) {
       await this.cache.offer(keyId, 0, ABSENT, ABSENT_TTL_MS);
@@ -245,7 +246,7 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
     // Only keys of active tenants are cached: a suspension (which tombstones them) and a
     // reactivation (which does not) are then both seen on the next request.
     if (row.tenant_status === 'active') await this.cache.offer(keyId, Number(row.version), entry);
-    return { entry, tenantStatus: row.tenant_status };
+    return { entry, tenantStatus: row.tenant_status, cached: false };
   }
 
   private rememberOwner(keyId: string, userId: string): void {
