@@ -33,17 +33,17 @@ export class ApiRateLimitGuard implements CanActivate {
   }
 
   private async limit(context: ExecutionContext, caller: LimitedCaller & { actorId?: string; userId?: string | null }): Promise<boolean> {
+    const ctx = requestContextOf(context);
     const routeKeys = this.meta.get<ReadAheadKeys>(READ_AHEAD, context)?.(caller);
     // A provisionally accepted credential's keys are read again here, for the access guard to confirm.
-    const pending = requestContextOf(context)?.pendingCredential?.keys;
+    const pending = ctx?.pendingCredential?.keys;
     const readAhead = pending ? [...(routeKeys ?? []), ...pending] : routeKeys;
     const outcome = await this.limiter.takeForCaller(caller, readAhead);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.headers(rateLimitHeaders(outcome));
     if (outcome.allowed) {
       const { reads } = outcome;
-      const ctx = readAhead && reads ? requestContextOf(context) : undefined;
-      if (ctx) ctx.readAhead = new Map(readAhead!.map((k, i) => [k, reads![i] ?? null]));
+      if (ctx && readAhead && reads) ctx.readAhead = new Map(readAhead.map((k, i) => [k, reads[i] ?? null]));
       return true;
     }
     const refused = outcome.names.filter((_, i) => outcome.states[i]!.retryMs > 0);
