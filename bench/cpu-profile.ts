@@ -51,12 +51,9 @@ function main(): void {
   const untilUs = arg('--until-seconds', Infinity) * 1e6;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  let t = p.startTime;
   let total = 0;
-  p.samples.forEach((id, i) => {
-    const dt = p.timeDeltas[i] ?? 0;
-    t += dt;
-    if (t - p.startTime < skipUs || t - p.startTime >= untilUs) return;
+  forEachSample(p, (id, dt, atUs) => {
+    if (atUs < skipUs || atUs >= untilUs) return;
     self.set(id, (self.get(id) ?? 0) + dt);
     total += dt;
   });
@@ -106,14 +103,21 @@ function main(): void {
   }
 }
 
-/** Per second of the profile: the share of samples that were not idle (program, GC, code). */
-function timeline(p: Profile, byId: Map<number, ProfileNode>): void {
-  const busy = new Map<number, [number, number]>();
+/** Each sample: its node, the time it stands for and when it was taken (us from the start). */
+function forEachSample(p: Profile, fn: (id: number, dt: number, atUs: number) => void): void {
   let t = p.startTime;
   p.samples.forEach((id, i) => {
     const dt = p.timeDeltas[i] ?? 0;
     t += dt;
-    const second = Math.floor((t - p.startTime) / 1e6);
+    fn(id, dt, t - p.startTime);
+  });
+}
+
+/** Per second of the profile: the share of samples that were not idle (program, GC, code). */
+function timeline(p: Profile, byId: Map<number, ProfileNode>): void {
+  const busy = new Map<number, [number, number]>();
+  forEachSample(p, (id, dt, atUs) => {
+    const second = Math.floor(atUs / 1e6);
     const [b, all] = busy.get(second) ?? [0, 0];
     const idle = byId.get(id)!.callFrame.functionName === '(idle)';
     busy.set(second, [b + (idle ? 0 : dt), all + dt]);
