@@ -15,7 +15,7 @@ import {
 import { constantTimeEqualHex, SecretDigest } from '@tessera/crypto';
 import { ApiKeyRow, PreTenantLookup, TenantDb } from '@tessera/database';
 import { ProblemError, RequestContextStore, sendProblem } from '@tessera/http';
-import { ABSENT, KeyValueStore, KV_STORE, REDIS_CLIENT, VersionedCache } from '@tessera/store';
+import { ABSENT, KeyValueStore, KV_STORE, VersionedCache } from '@tessera/store';
 import type { FastifyInstance } from 'fastify';
 import { API_KEY_LIKE, parseApiKey } from './api-key-format';
 import { LastUsedRecorder } from './last-used.recorder';
@@ -109,9 +109,8 @@ export class ApiKeyAuthenticator implements Authenticator, OnModuleInit, OnAppli
     private readonly denials: AccessDenials,
     private readonly adapter: HttpAdapterHost,
     db: TenantDb,
-    @Inject(REDIS_CLIENT) redis: unknown,
   ) {
-    this.provisionalCapable = redis !== null && redis !== undefined;
+    this.provisionalCapable = store.kind === 'redis';
     this.cache = new VersionedCache<CachedKey>(store, 'ak:', ENTRY_TTL_MS);
     this.lastUsed = new LastUsedRecorder(db, 'api_keys');
     this.store = store;
